@@ -1,0 +1,52 @@
+// What an agent implements, and what the dispatcher hands it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "vmha/ocf/deadline.hpp"
+#include "vmha/ocf/invocation.hpp"
+#include "vmha/ocf/metadata.hpp"
+#include "vmha/ocf/params.hpp"
+#include "vmha/result.hpp"
+#include "vmha/sys/clock.hpp"
+#include "vmha/sys/environment.hpp"
+#include "vmha/sys/logger.hpp"
+#include "vmha/sys/spawn.hpp"
+
+namespace vmha::ocf {
+
+/// Every side effect an agent may have, each behind an interface with a fake in tests/.
+struct Services {
+  const sys::Environment& env;
+  sys::Clock& clock;
+  sys::CommandRunner& runner;
+  sys::Logger& log;
+  bool terminal = false;  ///< stdin is a terminal (an admin runs the agent by hand)
+};
+
+/// One action to perform, fully parsed.
+struct Request {
+  const Invocation& call;
+  const Params& params;
+  const Metadata& metadata;
+  const Deadline& deadline;
+};
+
+class Agent {
+ public:
+  virtual ~Agent() = default;
+  /// Performs any advertised action except meta-data and usage, which the dispatcher
+  /// answers itself. A normal outcome is a status (0, 7, 8, 190, …); a failure is an Error
+  /// whose reason becomes the exit reason.
+  [[nodiscard]] virtual Result<Status> perform(const Request& request) = 0;
+};
+
+struct AgentDefinition {
+  std::string_view name;          ///< the resource type, e.g. "VirtualDomain"
+  std::string_view metadata_xml;  ///< the embedded ocf-metadata/<name>.xml
+  std::function<std::unique_ptr<Agent>(const Services&)> make;
+};
+
+}  // namespace vmha::ocf

@@ -1,0 +1,145 @@
+#include "vmha/ocf/dispatch.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "vmha/ocf/exit_reason.hpp"
+#include "vmha/ocf/trace.hpp"
+#include "vmha/sys/ocf_logger.hpp"
+
+namespace vmha::ocf {
+namespace {
+
+constexpr std::string_view kMetaData = "meta-data";
+constexpr std::string_view kUsage = "usage";
+
+struct Cli {
+  std::string action;
+  std::optional<int> exit_now;  ///< --help / --version / a parse error already answered
+};
+
+Cli parse_command_line(const std::vector<std::string>& args, std::string_view agent, std::string_view version,
+                       std::FILE* out, std::FILE* err) {
+  CLI::App app{fmt::format("{}: an OCF resource agent of vmha. Pacemaker runs it as '{} <action>', with its "
+                           "parameters in OCF_RESKEY_* variables; '{} usage' lists the actions.",
+                           agent, agent, agent),
+               std::string(agent)};
+  app.allow_extras();  // the contract: ignore everything after the action
+  app.set_version_flag("--version", fmt::format("{} (vmha) {}", agent, version));
+  Cli cli;
+  app.add_option("action", cli.action, "the OCF action: start, stop, monitor, meta-data, ...");
+  std::vector<const char*> argv;
+  argv.reserve(args.size());
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), out);
+    cli.exit_now = 0;
+  } catch (const CLI::CallForVersion&) {
+    std::fputs(app.version().c_str(), out);
+    std::fputc('\n', out);
+    cli.exit_now = 0;
+  } catch (const CLI::ParseError& error) {
+    write_exit_reason(err, fmt::format("bad command line: {}", error.what()));
+    cli.exit_now = exit_code(Status::err_unimplemented);
+  }
+  return cli;
+}
+
+int finish(const Error& error, sys::Logger& log, std::FILE* err, const sys::Environment& env) {
+  log.write(sys::LogLevel::error, error.reason);
+  write_exit_reason(err, error.reason, env.non_empty("OCF_EXIT_REASON_PREFIX").value_or(std::string(kExitReasonPrefix)));
+  return exit_code(error.status);
+}
+
+}  // namespace
+
+std::string usage_line(std::string_view agent, const Metadata& metadata) {
+  std::vector<std::string_view> names;
+  for (const auto& action : metadata.actions) {
+    if (std::find(names.begin(), names.end(), action.name) == names.end()) names.push_back(action.name);
+  }
+  if (!metadata.advertises(kUsage)) names.push_back(kUsage);
+  return fmt::format("usage: {} {{{}}}", agent, fmt::join(names, "|"));
+}
+
+int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent, const Services& services,
+             std::FILE* out, std::FILE* err) {
+  const auto started = services.clock.now();
+  auto metadata = parse_metadata(agent.metadata_xml);
+  const std::string version = metadata ? metadata->version : std::string("unknown");
+  const Cli cli = parse_command_line(args, agent.name, version, out, err);
+  if (cli.exit_now) return *cli.exit_now;
+
+  if (cli.action == kMetaData) {  // first, and never fails: no root, daemon or parameters needed
+    std::fwrite(agent.metadata_xml.data(), 1, agent.metadata_xml.size(), out);
+    std::fflush(out);
+    return exit_code(Status::success);
+  }
+  if (!metadata) return finish(Error{Status::err_generic, metadata.error().reason}, services.log, err, services.env);
+  if (cli.action.empty()) {
+    std::fprintf(err, "%s\n", usage_line(agent.name, *metadata).c_str());
+    return finish(Error{Status::err_unimplemented, "no action given"}, services.log, err, services.env);
+  }
+  if (cli.action == kUsage) {
+    std::fprintf(out, "%s\n", usage_line(agent.name, *metadata).c_str());
+    return exit_code(Status::success);
+  }
+  if (!metadata->advertises(cli.action)) {
+    return finish(Error{Status::err_unimplemented, fmt::format("{}: action not supported", one_line(cli.action, 64))},
+                  services.log, err, services.env);
+  }
+
+  auto call = read_invocation(cli.action, services.env);
+  if (!call) return finish(call.error(), services.log, err, services.env);
+  auto params = read_params(*metadata, services.env);
+  if (!params) return finish(params.error(), services.log, err, services.env);
+
+  if (const auto target = trace_target(services.env, *params, *call, services.terminal, std::time(nullptr))) {
+    if (auto trace = open_trace(*target)) {
+      services.log.start_trace(std::move(*trace));
+      for (const auto& [name, value] : services.env.all()) services.log.debug("env: {}={}", name, value);
+    } else {
+      services.log.warning("tracing is off: {}", trace.error().reason);
+    }
+  }
+
+  const auto* advertised = metadata->action(call->action);
+  const sys::Millis timeout = call->timeout.value_or(advertised != nullptr ? advertised->timeout : kFallbackTimeout);
+  const auto deadline = Deadline::for_timeout(services.clock, started, timeout);
+  services.log.debug("{} begins: timeout {} ms, {} ms budgeted{}", call->action, timeout.count(),
+                     deadline.remaining().count(), call->is_probe() ? ", probe" : "");
+
+  auto implementation = agent.make(services);
+  const auto result = implementation->perform(Request{*call, *params, *metadata, deadline});
+  if (!result) return finish(result.error(), services.log, err, services.env);
+  services.log.debug("{} returns {} ({})", call->action, exit_code(*result), name(*result));
+  return exit_code(*result);
+}
+
+int run_main(int argc, char** argv, const AgentDefinition& agent) {
+  try {
+    const sys::ProcessEnvironment env;
+    sys::SteadyClock clock;
+    sys::PosixCommandRunner runner;
+    const bool terminal = isatty(STDIN_FILENO) == 1;
+    sys::OcfLogger log(sys::log_config_from(env, agent.name, terminal, static_cast<long>(getpid())));
+    const Services services{env, clock, runner, log, terminal};
+    const std::vector<std::string> args(argv, argv + argc);
+    return dispatch(args, agent, services, stdout, stderr);
+  } catch (const std::exception& error) {
+    write_exit_reason(stderr, fmt::format("internal error: {}", error.what()));
+  } catch (...) {
+    write_exit_reason(stderr, "internal error");
+  }
+  return exit_code(Status::err_generic);
+}
+
+}  // namespace vmha::ocf
