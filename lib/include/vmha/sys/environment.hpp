@@ -32,6 +32,7 @@ class ProcessEnvironment final : public Environment {
 /// An environment held in a map: for tests, and for building a child's environment.
 class MapEnvironment final : public Environment {
  public:
+  using Vars = std::map<std::string, std::string>;
   MapEnvironment() = default;
   explicit MapEnvironment(std::map<std::string, std::string> vars) : vars_(std::move(vars)) {}
 

@@ -13,6 +13,9 @@
 namespace vmha::sys {
 
 struct Command {
+  Command() = default;
+  explicit Command(std::vector<std::string> args) : argv(std::move(args)) {}
+
   std::vector<std::string> argv;  ///< argv[0] is a path, or a name looked up in PATH
   /// Variables added to (or replacing) the inherited environment. LC_ALL=C is always set,
   /// so output parsers see untranslated text.

@@ -1,0 +1,190 @@
+// The embedded meta-data: complete, compatible with ocf:heartbeat:VirtualDomain, and valid
+// for every consumer's validator (ocf-tester's DTD, resource-agents' RNG, pcs's RNGs).
+#include <filesystem>
+
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/valid.h>
+
+#include "VirtualDomain/virtual_domain.hpp"
+#include "support/catch.hpp"
+#include "vmha/ocf/metadata.hpp"
+
+using vmha::agents::VirtualDomain_metadata;
+using vmha::ocf::ParamType;
+
+namespace {
+
+const vmha::ocf::Metadata& metadata() {
+  static const auto parsed = vmha::ocf::parse_metadata(VirtualDomain_metadata);
+  REQUIRE(parsed);
+  return *parsed;
+}
+
+struct DocFree {
+  void operator()(xmlDocPtr doc) const { xmlFreeDoc(doc); }
+};
+using Doc = std::unique_ptr<xmlDoc, DocFree>;
+
+Doc read_embedded() {
+  Doc doc(xmlReadMemory(VirtualDomain_metadata.data(), static_cast<int>(VirtualDomain_metadata.size()), nullptr,
+                        nullptr, XML_PARSE_NONET));
+  REQUIRE(doc != nullptr);
+  return doc;
+}
+
+void require_file(const std::string& path, const std::string& package) {
+  INFO(path << " is missing: apt-get install " << package << " (the README's test command does)");
+  REQUIRE(std::filesystem::exists(path));
+}
+
+bool valid_against_rng(const std::string& rng) {
+  xmlRelaxNGParserCtxtPtr parser = xmlRelaxNGNewParserCtxt(rng.c_str());
+  xmlRelaxNGPtr schema = xmlRelaxNGParse(parser);
+  REQUIRE(schema != nullptr);
+  xmlRelaxNGValidCtxtPtr validator = xmlRelaxNGNewValidCtxt(schema);
+  const Doc doc = read_embedded();
+  const int rc = xmlRelaxNGValidateDoc(validator, doc.get());
+  xmlRelaxNGFreeValidCtxt(validator);
+  xmlRelaxNGFree(schema);
+  xmlRelaxNGFreeParserCtxt(parser);
+  return rc == 0;
+}
+
+}  // namespace
+
+TEST_CASE("meta-data names the agent, its version and OCF 1.1", "[metadata]") {
+  CHECK(metadata().agent == "VirtualDomain");
+  CHECK(metadata().version == VMHA_VERSION);
+  CHECK(metadata().ocf_version == "1.1");
+  CHECK(VirtualDomain_metadata.find("<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">") != std::string_view::npos);
+}
+
+TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types and defaults", "[metadata]") {
+  struct Expected {
+    std::string name;
+    ParamType type;
+    std::optional<std::string> default_value;
+  };
+  // ocf:heartbeat:VirtualDomain 4.12, in its order (virtualdomain.md §2), then tracing.
+  const std::vector<Expected> expected{
+      {"config", ParamType::string, std::nullopt},
+      {"hypervisor", ParamType::string, std::nullopt},
+      {"force_stop", ParamType::boolean, "false"},
+      {"migration_transport", ParamType::string, ""},
+      {"migration_user", ParamType::string, std::nullopt},
+      {"migration_downtime", ParamType::integer, "0"},
+      {"migration_speed", ParamType::integer, "0"},
+      {"migration_network_suffix", ParamType::string, ""},
+      {"migrateuri", ParamType::string, std::nullopt},
+      {"migrate_options", ParamType::string, std::nullopt},
+      {"monitor_scripts", ParamType::string, ""},
+      {"autoset_utilization_cpu", ParamType::boolean, "true"},
+      {"autoset_utilization_host_memory", ParamType::boolean, "true"},
+      {"autoset_utilization_hv_memory", ParamType::boolean, "true"},
+      {"unset_utilization_cpu", ParamType::boolean, "false"},
+      {"unset_utilization_host_memory", ParamType::boolean, "false"},
+      {"unset_utilization_hv_memory", ParamType::boolean, "false"},
+      {"migrateport", ParamType::integer, std::nullopt},
+      {"remoteuri", ParamType::string, std::nullopt},
+      {"save_config_on_stop", ParamType::boolean, "false"},
+      {"sync_config_on_stop", ParamType::boolean, "false"},
+      {"snapshot", ParamType::string, ""},
+      {"backingfile", ParamType::string, ""},
+      {"stateless", ParamType::boolean, "false"},
+      {"copyindirs", ParamType::string, ""},
+      {"shutdown_mode", ParamType::string, ""},
+      {"start_resources", ParamType::boolean, "false"},
+      {"trace_ra", ParamType::boolean, "false"},
+      {"trace_file", ParamType::string, ""},
+  };
+  REQUIRE(metadata().params.size() >= expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& got = metadata().params[i];
+    INFO("parameter #" << i << " " << expected[i].name);
+    CHECK(got.name == expected[i].name);
+    CHECK(got.type == expected[i].type);
+    CHECK(got.default_value == expected[i].default_value);
+  }
+  const auto* config = metadata().param("config");
+  REQUIRE(config != nullptr);
+  CHECK(config->required);
+  CHECK(config->unique);
+  for (const auto& param : metadata().params) {
+    if (param.name != "config") CHECK_FALSE(param.required);
+  }
+}
+
+TEST_CASE("meta-data advertises every action with a real timeout", "[metadata]") {
+  const auto [action, seconds] = GENERATE(table<std::string, long>({
+      {"start", 90}, {"stop", 90}, {"monitor", 30}, {"status", 30}, {"migrate_to", 120},
+      {"migrate_from", 60}, {"meta-data", 5}, {"validate-all", 5},
+  }));
+  const auto* spec = metadata().action(action);
+  REQUIRE(spec != nullptr);
+  CHECK(spec->timeout == std::chrono::seconds(seconds));
+  CHECK_FALSE(metadata().advertises("reload-agent"));
+}
+
+TEST_CASE("meta-data is valid against ra-api-1.dtd, as ocf-tester checks it", "[metadata]") {
+  const std::string path = "/usr/share/resource-agents/ra-api-1.dtd";
+  require_file(path, "resource-agents");
+  xmlDtdPtr dtd = xmlParseDTD(nullptr, reinterpret_cast<const xmlChar*>(path.c_str()));
+  REQUIRE(dtd != nullptr);
+  xmlValidCtxtPtr context = xmlNewValidCtxt();
+  const Doc doc = read_embedded();
+  CHECK(xmlValidateDtd(context, doc.get(), dtd) == 1);
+  xmlFreeValidCtxt(context);
+  xmlFreeDtd(dtd);
+}
+
+TEST_CASE("meta-data is valid against resource-agents' metadata.rng", "[metadata]") {
+  const std::string path = "/usr/share/resource-agents/metadata.rng";
+  require_file(path, "resource-agents");
+  CHECK(valid_against_rng(path));
+}
+
+TEST_CASE("meta-data is valid against pcs's OCF 1.1 and 1.0 schemas", "[metadata]") {
+  for (const std::string path : {"/usr/share/pcs/data/ocf-1.1.rng", "/usr/share/pcs/data/ocf-1.0.rng"}) {
+    require_file(path, "pcs");
+    INFO(path);
+    CHECK(valid_against_rng(path));
+  }
+}
+
+TEST_CASE("malformed meta-data is an error, never a crash", "[metadata]") {
+  const auto [xml, needle] = GENERATE(table<std::string, std::string>({
+      {"", "meta-data"},
+      {"<resource-agent", "meta-data"},
+      {"<other name='x'/>", "root is not"},
+      {"<resource-agent/>", "has no name"},
+      {"<resource-agent name='a'><parameters><parameter><content type='string'/></parameter></parameters>"
+       "</resource-agent>", "a parameter has no name"},
+      {"<resource-agent name='a'><parameters><parameter name='p'><content type='float'/></parameter>"
+       "</parameters></resource-agent>", "type 'float'"},
+      {"<resource-agent name='a'><parameters><parameter name='p'><content type='string'/></parameter>"
+       "<parameter name='p'><content type='string'/></parameter></parameters></resource-agent>", "declared twice"},
+      {"<resource-agent name='a'><actions><action name='start'/></actions></resource-agent>", "no valid timeout"},
+      {"<resource-agent name='a'><actions><action name='start' timeout='x'/></actions></resource-agent>",
+       "no valid timeout"},
+  }));
+  const auto parsed = vmha::ocf::parse_metadata(xml);
+  REQUIRE_FALSE(parsed);
+  CHECK_THAT(parsed.error().reason, Catch::Contains(needle));
+}
+
+TEST_CASE("meta-data content types map to parameter types", "[metadata]") {
+  const auto parsed = vmha::ocf::parse_metadata(
+      "<resource-agent name='a'><parameters>"
+      "<parameter name='t'><content type='time' default='20s'/></parameter>"
+      "<parameter name='s'><content type='second'/></parameter>"
+      "<parameter name='i' required='1' unique='1'><content type='integer'/></parameter>"
+      "</parameters><actions><action name='monitor' timeout='20s' interval='10s' depth='10'/></actions>"
+      "</resource-agent>");
+  REQUIRE(parsed);
+  CHECK(parsed->param("t")->type == ParamType::duration);
+  CHECK(parsed->param("s")->type == ParamType::duration);
+  CHECK(parsed->param("i")->required);
+  CHECK(parsed->action("monitor")->interval == std::chrono::seconds(10));
+  CHECK(parsed->action("monitor")->depth == 10);
+}
