@@ -13,7 +13,9 @@ tl::unexpected<Error> misconfigured(std::string reason) {
   return fail(ocf::Status::err_configured, std::move(reason), ErrorKind::invalid);
 }
 
-bool is_absolute(const std::string& path) { return !path.empty() && path.front() == '/'; }
+bool is_absolute(const std::string& path) {
+  return !path.empty() && path.front() == '/';
+}
 
 Result<void> check_absolute(const ocf::Params& params, std::string_view name) {
   const auto& value = params.text(name);
@@ -28,8 +30,10 @@ Result<void> check_shutdown_mode(const std::string& modes) {
   std::istringstream list(modes);
   for (std::string mode; std::getline(list, mode, ',');) {
     if (std::find(kModes.begin(), kModes.end(), mode) == kModes.end()) {
-      return misconfigured(fmt::format("parameter 'shutdown_mode': '{}' is not one of acpi, agent, initctl, "
-                                       "signal, paravirt", mode));
+      return misconfigured(
+          fmt::format("parameter 'shutdown_mode': '{}' is not one of acpi, agent, initctl, "
+                      "signal, paravirt",
+                      mode));
     }
   }
   return {};

@@ -5,9 +5,9 @@
 namespace vmha::agents {
 
 ocf::AgentDefinition virtual_domain_definition() {
-  return ocf::AgentDefinition{
-      "VirtualDomain", VirtualDomain_metadata,
-      [](const ocf::Services& services) { return std::make_unique<VirtualDomainAgent>(services); }};
+  return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata, [](const ocf::Services& services) {
+                                return std::make_unique<VirtualDomainAgent>(services);
+                              }};
 }
 
 Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {

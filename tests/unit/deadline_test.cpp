@@ -1,5 +1,5 @@
-#include "support/catch.hpp"
 #include "vmha/ocf/deadline.hpp"
+#include "support/catch.hpp"
 
 using vmha::ocf::Deadline;
 using vmha::ocf::safety_margin;
@@ -8,7 +8,12 @@ using vmha::sys::Millis;
 
 TEST_CASE("the safety margin is a tenth of the timeout, within 0.5 s and 5 s", "[deadline]") {
   const auto [timeout, margin] = GENERATE(table<long, long>({
-      {1'000, 500}, {5'000, 500}, {20'000, 2'000}, {30'000, 3'000}, {90'000, 5'000}, {600'000, 5'000},
+      {1'000, 500},
+      {5'000, 500},
+      {20'000, 2'000},
+      {30'000, 3'000},
+      {90'000, 5'000},
+      {600'000, 5'000},
   }));
   CHECK(safety_margin(Millis{timeout}) == Millis{margin});
 }

@@ -1,8 +1,8 @@
 // The calling convention, end to end through dispatch() with fake services.
+#include "vmha/ocf/dispatch.hpp"
 #include "VirtualDomain/virtual_domain.hpp"
 #include "support/catch.hpp"
 #include "support/fakes.hpp"
-#include "vmha/ocf/dispatch.hpp"
 
 using vmha::ocf::dispatch;
 using vmha::sys::MapEnvironment;
@@ -48,7 +48,7 @@ Outcome run(vmha::test::FakeServices& fakes, std::vector<std::string> args,
   return outcome;
 }
 
-vmha::ocf::AgentDefinition probe_agent(vmha::Result<vmha::ocf::Status> answer) {
+vmha::ocf::AgentDefinition probe_agent(const vmha::Result<vmha::ocf::Status>& answer) {
   auto definition = vmha::agents::virtual_domain_definition();
   definition.make = [answer](const vmha::ocf::Services&) { return std::make_unique<ProbeAgent>(answer); };
   return definition;
@@ -73,9 +73,13 @@ TEST_CASE("actions, parameters and errors map to OCF exit codes", "[dispatch]") 
           {{"validate-all"}, MapEnvironment::Vars{}, 6, "required parameter 'config' is not set"},
           {{"validate-all"}, {{"OCF_RESKEY_config", "/c.xml"}}, 0, ""},
           {{"validate-all", "extra", "args"}, {{"OCF_RESKEY_config", "/c.xml"}}, 0, ""},
-          {{"validate-all"}, {{"OCF_RESKEY_config", "/c.xml"}, {"OCF_RESKEY_force_stop", "perhaps"}}, 6,
+          {{"validate-all"},
+           {{"OCF_RESKEY_config", "/c.xml"}, {"OCF_RESKEY_force_stop", "perhaps"}},
+           6,
            "parameter 'force_stop': 'perhaps' is not a boolean (true/false, yes/no, on/off, 1/0)"},
-          {{"monitor"}, {{"OCF_RESKEY_config", "/c.xml"}, {"OCF_RESKEY_CRM_meta_timeout", "20s"}}, 6,
+          {{"monitor"},
+           {{"OCF_RESKEY_config", "/c.xml"}, {"OCF_RESKEY_CRM_meta_timeout", "20s"}},
+           6,
            "OCF_RESKEY_CRM_meta_timeout='20s' is not a number of milliseconds"},
           {{"monitor"}, MapEnvironment::Vars{}, 6, "required parameter 'config' is not set"},
           {{"start"}, {{"OCF_RESKEY_config", "/c.xml"}}, 3, "start: not implemented in this release of vmha"},

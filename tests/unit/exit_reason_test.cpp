@@ -1,6 +1,6 @@
+#include "vmha/ocf/exit_reason.hpp"
 #include "support/catch.hpp"
 #include "support/fakes.hpp"
-#include "vmha/ocf/exit_reason.hpp"
 
 using vmha::ocf::one_line;
 using vmha::ocf::write_exit_reason;

@@ -1,5 +1,5 @@
-#include "support/catch.hpp"
 #include "vmha/ocf/invocation.hpp"
+#include "support/catch.hpp"
 
 using vmha::ocf::read_invocation;
 using vmha::ocf::split_clone_suffix;

@@ -7,9 +7,8 @@
 #include "support/fakes.hpp"
 #include "vmha/sys/ocf_logger.hpp"
 
-using vmha::sys::LogConfig;
 using vmha::sys::log_config_from;
-using vmha::sys::LogLevel;
+using vmha::sys::LogConfig;
 using vmha::sys::MapEnvironment;
 using vmha::sys::OcfLogger;
 

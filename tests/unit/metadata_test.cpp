@@ -117,8 +117,14 @@ TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types a
 
 TEST_CASE("meta-data advertises every action with a real timeout", "[metadata]") {
   const auto [action, seconds] = GENERATE(table<std::string, long>({
-      {"start", 90}, {"stop", 90}, {"monitor", 30}, {"status", 30}, {"migrate_to", 120},
-      {"migrate_from", 60}, {"meta-data", 5}, {"validate-all", 5},
+      {"start", 90},
+      {"stop", 90},
+      {"monitor", 30},
+      {"status", 30},
+      {"migrate_to", 120},
+      {"migrate_from", 60},
+      {"meta-data", 5},
+      {"validate-all", 5},
   }));
   const auto* spec = metadata().action(action);
   REQUIRE(spec != nullptr);
@@ -159,11 +165,14 @@ TEST_CASE("malformed meta-data is an error, never a crash", "[metadata]") {
       {"<other name='x'/>", "root is not"},
       {"<resource-agent/>", "has no name"},
       {"<resource-agent name='a'><parameters><parameter><content type='string'/></parameter></parameters>"
-       "</resource-agent>", "a parameter has no name"},
+       "</resource-agent>",
+       "a parameter has no name"},
       {"<resource-agent name='a'><parameters><parameter name='p'><content type='float'/></parameter>"
-       "</parameters></resource-agent>", "type 'float'"},
+       "</parameters></resource-agent>",
+       "type 'float'"},
       {"<resource-agent name='a'><parameters><parameter name='p'><content type='string'/></parameter>"
-       "<parameter name='p'><content type='string'/></parameter></parameters></resource-agent>", "declared twice"},
+       "<parameter name='p'><content type='string'/></parameter></parameters></resource-agent>",
+       "declared twice"},
       {"<resource-agent name='a'><actions><action name='start'/></actions></resource-agent>", "no valid timeout"},
       {"<resource-agent name='a'><actions><action name='start' timeout='x'/></actions></resource-agent>",
        "no valid timeout"},

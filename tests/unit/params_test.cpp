@@ -1,5 +1,5 @@
-#include "support/catch.hpp"
 #include "vmha/ocf/params.hpp"
+#include "support/catch.hpp"
 
 using vmha::ocf::parse_metadata;
 using vmha::ocf::read_params;
@@ -61,7 +61,8 @@ TEST_CASE("bad or missing parameters give status 6 and name the parameter", "[pa
 }
 
 TEST_CASE("an empty variable counts as unset", "[params]") {
-  const MapEnvironment env(MapEnvironment::Vars{{"OCF_RESKEY_config", "/c"}, {"OCF_RESKEY_force", ""}, {"OCF_RESKEY_mode", ""}});
+  const MapEnvironment env(
+      MapEnvironment::Vars{{"OCF_RESKEY_config", "/c"}, {"OCF_RESKEY_force", ""}, {"OCF_RESKEY_mode", ""}});
   const auto params = read_params(sample(), env);
   REQUIRE(params);
   CHECK_FALSE(params->flag("force"));
@@ -70,8 +71,15 @@ TEST_CASE("an empty variable counts as unset", "[params]") {
 
 TEST_CASE("booleans take every ocf_is_true spelling", "[params]") {
   const auto [value, expected] = GENERATE(table<std::string, bool>({
-      {"yes", true}, {"TRUE", true}, {"1", true}, {"on", true}, {"ja", true},
-      {"no", false}, {"False", false}, {"0", false}, {"off", false},
+      {"yes", true},
+      {"TRUE", true},
+      {"1", true},
+      {"on", true},
+      {"ja", true},
+      {"no", false},
+      {"False", false},
+      {"0", false},
+      {"off", false},
   }));
   const MapEnvironment env(MapEnvironment::Vars{{"OCF_RESKEY_config", "/c"}, {"OCF_RESKEY_force", value}});
   const auto params = read_params(sample(), env);

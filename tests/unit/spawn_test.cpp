@@ -1,6 +1,6 @@
 // The real posix_spawn runner, against real programs.
-#include <csignal>
 #include <chrono>
+#include <csignal>
 
 #include "support/catch.hpp"
 #include "vmha/sys/spawn.hpp"
@@ -11,7 +11,9 @@ using vmha::sys::PosixCommandRunner;
 
 namespace {
 
-auto in(Millis ms) { return std::chrono::steady_clock::now() + ms; }
+auto in(Millis ms) {
+  return std::chrono::steady_clock::now() + ms;
+}
 
 }  // namespace
 

@@ -1,5 +1,5 @@
-#include "support/catch.hpp"
 #include "vmha/ocf/status.hpp"
+#include "support/catch.hpp"
 #include "vmha/result.hpp"
 
 using vmha::ocf::Status;

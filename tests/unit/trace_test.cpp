@@ -22,21 +22,30 @@ vmha::ocf::Metadata tracing_metadata() {
 }  // namespace
 
 TEST_CASE("tracing follows OCF_TRACE_RA, the trace_ra parameter and their files", "[trace]") {
-  const auto [vars, terminal, enabled, fd, path] = GENERATE(table<std::map<std::string, std::string>, bool, bool,
-                                                                   std::optional<int>, std::string>({
-      {MapEnvironment::Vars{}, false, false, std::nullopt, ""},
-      {{{"OCF_TRACE_RA", "0"}, {"OCF_RESKEY_trace_ra", "1"}}, false, false, std::nullopt, ""},
-      {{{"OCF_TRACE_RA", "1"}, {"OCF_TRACE_FILE", "/tmp/t.log"}}, false, true, std::nullopt, "/tmp/t.log"},
-      {{{"OCF_TRACE_RA", "yes"}, {"OCF_TRACE_FILE", "5"}}, false, true, 5, ""},
-      {{{"OCF_RESKEY_trace_ra", "true"}, {"OCF_RESKEY_trace_file", "/tmp/p.log"}}, false, true, std::nullopt,
-       "/tmp/p.log"},
-      {{{"OCF_TRACE_RA", "1"}}, true, true, std::nullopt, ""},
-      {{{"OCF_TRACE_RA", "1"}, {"OCF_TRACE_FILE", "relative"}}, true, true, std::nullopt, ""},
-      {{{"OCF_TRACE_RA", "1"}, {"OCF_RESKEY_trace_dir", "/tmp/tr"}}, false, true, std::nullopt,
-       "/tmp/tr/VirtualDomain/vm1.start.1970-01-01.00:00:00"},
-      {{{"OCF_TRACE_RA", "1"}, {"HA_VARLIB", "/var/x"}}, false, true, std::nullopt,
-       "/var/x/trace_ra/VirtualDomain/vm1.start.1970-01-01.00:00:00"},
-  }));
+  const auto [vars, terminal, enabled, fd, path] =
+      GENERATE(table<std::map<std::string, std::string>, bool, bool, std::optional<int>, std::string>({
+          {MapEnvironment::Vars{}, false, false, std::nullopt, ""},
+          {{{"OCF_TRACE_RA", "0"}, {"OCF_RESKEY_trace_ra", "1"}}, false, false, std::nullopt, ""},
+          {{{"OCF_TRACE_RA", "1"}, {"OCF_TRACE_FILE", "/tmp/t.log"}}, false, true, std::nullopt, "/tmp/t.log"},
+          {{{"OCF_TRACE_RA", "yes"}, {"OCF_TRACE_FILE", "5"}}, false, true, 5, ""},
+          {{{"OCF_RESKEY_trace_ra", "true"}, {"OCF_RESKEY_trace_file", "/tmp/p.log"}},
+           false,
+           true,
+           std::nullopt,
+           "/tmp/p.log"},
+          {{{"OCF_TRACE_RA", "1"}}, true, true, std::nullopt, ""},
+          {{{"OCF_TRACE_RA", "1"}, {"OCF_TRACE_FILE", "relative"}}, true, true, std::nullopt, ""},
+          {{{"OCF_TRACE_RA", "1"}, {"OCF_RESKEY_trace_dir", "/tmp/tr"}},
+           false,
+           true,
+           std::nullopt,
+           "/tmp/tr/VirtualDomain/vm1.start.1970-01-01.00:00:00"},
+          {{{"OCF_TRACE_RA", "1"}, {"HA_VARLIB", "/var/x"}},
+           false,
+           true,
+           std::nullopt,
+           "/var/x/trace_ra/VirtualDomain/vm1.start.1970-01-01.00:00:00"},
+      }));
   setenv("TZ", "UTC", 1);
   tzset();
   auto env_vars = vars;

@@ -1,5 +1,5 @@
-#include "support/catch.hpp"
 #include "vmha/ocf/values.hpp"
+#include "support/catch.hpp"
 
 using vmha::ocf::parse_boolean;
 using vmha::ocf::parse_duration;
@@ -9,11 +9,14 @@ using vmha::sys::Millis;
 
 TEST_CASE("booleans accept ocf_is_true's spellings and their opposites", "[values]") {
   const auto [text, expected] = GENERATE(table<std::string, std::optional<bool>>({
-      {"yes", true}, {"true", true}, {"1", true}, {"YES", true}, {"TRUE", true}, {"True", true},
-      {"ja", true}, {"on", true}, {"ON", true}, {" true ", true}, {"y", true},
-      {"no", false}, {"false", false}, {"0", false}, {"NO", false}, {"False", false},
-      {"nein", false}, {"off", false}, {"OFF", false}, {"n", false},
-      {"maybe", std::nullopt}, {"", std::nullopt}, {"2", std::nullopt}, {"truee", std::nullopt},
+      {"yes", true},      {"true", true},      {"1", true},
+      {"YES", true},      {"TRUE", true},      {"True", true},
+      {"ja", true},       {"on", true},        {"ON", true},
+      {" true ", true},   {"y", true},         {"no", false},
+      {"false", false},   {"0", false},        {"NO", false},
+      {"False", false},   {"nein", false},     {"off", false},
+      {"OFF", false},     {"n", false},        {"maybe", std::nullopt},
+      {"", std::nullopt}, {"2", std::nullopt}, {"truee", std::nullopt},
   }));
   CAPTURE(text);
   CHECK(parse_boolean(text) == expected);
@@ -21,9 +24,18 @@ TEST_CASE("booleans accept ocf_is_true's spellings and their opposites", "[value
 
 TEST_CASE("integers are whole decimal numbers", "[values]") {
   const auto [text, expected] = GENERATE(table<std::string, std::optional<std::int64_t>>({
-      {"0", 0}, {"42", 42}, {"-7", -7}, {"+5", 5}, {" 12 ", 12}, {"9223372036854775807", INT64_MAX},
-      {"", std::nullopt}, {"12a", std::nullopt}, {"1.5", std::nullopt}, {"0x10", std::nullopt},
-      {"99999999999999999999", std::nullopt}, {"-", std::nullopt},
+      {"0", 0},
+      {"42", 42},
+      {"-7", -7},
+      {"+5", 5},
+      {" 12 ", 12},
+      {"9223372036854775807", INT64_MAX},
+      {"", std::nullopt},
+      {"12a", std::nullopt},
+      {"1.5", std::nullopt},
+      {"0x10", std::nullopt},
+      {"99999999999999999999", std::nullopt},
+      {"-", std::nullopt},
   }));
   CAPTURE(text);
   CHECK(parse_integer(text) == expected);
@@ -31,11 +43,27 @@ TEST_CASE("integers are whole decimal numbers", "[values]") {
 
 TEST_CASE("durations use Pacemaker's units, bare numbers being seconds", "[values]") {
   const auto [text, ms] = GENERATE(table<std::string, std::optional<long>>({
-      {"90", 90'000}, {"90s", 90'000}, {"90sec", 90'000}, {"500ms", 500}, {"500msec", 500},
-      {"2min", 120'000}, {"2m", 120'000}, {"1h", 3'600'000}, {"1hr", 3'600'000}, {"1d", 86'400'000},
-      {"1500us", 1}, {"0", 0}, {" 5s ", 5'000}, {"10 s", 10'000}, {"5S", 5'000},
-      {"", std::nullopt}, {"s", std::nullopt}, {"-5s", std::nullopt}, {"5 parsecs", std::nullopt},
-      {"1.5s", std::nullopt}, {"99999999999999999d", std::nullopt},
+      {"90", 90'000},
+      {"90s", 90'000},
+      {"90sec", 90'000},
+      {"500ms", 500},
+      {"500msec", 500},
+      {"2min", 120'000},
+      {"2m", 120'000},
+      {"1h", 3'600'000},
+      {"1hr", 3'600'000},
+      {"1d", 86'400'000},
+      {"1500us", 1},
+      {"0", 0},
+      {" 5s ", 5'000},
+      {"10 s", 10'000},
+      {"5S", 5'000},
+      {"", std::nullopt},
+      {"s", std::nullopt},
+      {"-5s", std::nullopt},
+      {"5 parsecs", std::nullopt},
+      {"1.5s", std::nullopt},
+      {"99999999999999999d", std::nullopt},
   }));
   CAPTURE(text);
   const auto parsed = parse_duration(text);

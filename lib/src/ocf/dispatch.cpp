@@ -6,8 +6,8 @@
 #include <ctime>
 #include <exception>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "vmha/ocf/exit_reason.hpp"
 #include "vmha/ocf/trace.hpp"
@@ -55,7 +55,8 @@ Cli parse_command_line(const std::vector<std::string>& args, std::string_view ag
 
 int finish(const Error& error, sys::Logger& log, std::FILE* err, const sys::Environment& env) {
   log.write(sys::LogLevel::error, error.reason);
-  write_exit_reason(err, error.reason, env.non_empty("OCF_EXIT_REASON_PREFIX").value_or(std::string(kExitReasonPrefix)));
+  write_exit_reason(err, error.reason,
+                    env.non_empty("OCF_EXIT_REASON_PREFIX").value_or(std::string(kExitReasonPrefix)));
   return exit_code(error.status);
 }
 

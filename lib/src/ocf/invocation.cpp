@@ -21,8 +21,8 @@ Result<std::optional<sys::Millis>> meta_millis(const sys::Environment& env, std:
   if (!raw) return std::optional<sys::Millis>{};
   const auto value = parse_milliseconds(*raw);
   if (!value) {
-    return fail(Status::err_configured,
-                fmt::format("{}{}='{}' is not a number of milliseconds", kMeta, name, *raw), ErrorKind::invalid);
+    return fail(Status::err_configured, fmt::format("{}{}='{}' is not a number of milliseconds", kMeta, name, *raw),
+                ErrorKind::invalid);
   }
   return std::optional<sys::Millis>{*value};
 }
@@ -32,8 +32,7 @@ Result<std::optional<int>> meta_int(const sys::Environment& env, std::string_vie
   if (!raw) return std::optional<int>{};
   const auto value = parse_integer(*raw);
   if (!value || *value < 0 || *value > 1'000'000) {
-    return fail(Status::err_configured, fmt::format("{}{}='{}' is not a count", kMeta, name, *raw),
-                ErrorKind::invalid);
+    return fail(Status::err_configured, fmt::format("{}{}='{}' is not a count", kMeta, name, *raw), ErrorKind::invalid);
   }
   return std::optional<int>{static_cast<int>(*value)};
 }
@@ -55,8 +54,8 @@ Notification read_notification(const sys::Environment& env) {
   Notification n;
   n.type = meta(env, "notify_type").value_or("");
   n.operation = meta(env, "notify_operation").value_or("");
-  static constexpr std::array<std::string_view, 8> kPlain{"start", "stop", "active", "inactive",
-                                                           "promote", "demote", "all", "available"};
+  static constexpr std::array<std::string_view, 8> kPlain{"start",   "stop",   "active", "inactive",
+                                                          "promote", "demote", "all",    "available"};
   for (const auto name : kPlain) n.sets.emplace(std::string(name), notify_set(env, name));
   // Pacemaker sends both spellings; older releases only the legacy one.
   for (const auto& [current, legacy] : {std::pair{"promoted", "master"}, std::pair{"unpromoted", "slave"}}) {

@@ -13,8 +13,8 @@
 
 namespace vmha::ocf {
 
-std::optional<TraceTarget> trace_target(const sys::Environment& env, const Params& params,
-                                        const Invocation& call, bool terminal, std::time_t now) {
+std::optional<TraceTarget> trace_target(const sys::Environment& env, const Params& params, const Invocation& call,
+                                        bool terminal, std::time_t now) {
   const auto from_env = env.non_empty("OCF_TRACE_RA");
   const bool enabled = from_env ? parse_boolean(*from_env).value_or(false) : params.flag("trace_ra");
   if (!enabled) return std::nullopt;

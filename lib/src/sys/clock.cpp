@@ -4,6 +4,8 @@
 
 namespace vmha::sys {
 
-void SteadyClock::sleep_until(time_point when) { std::this_thread::sleep_until(when); }
+void SteadyClock::sleep_until(time_point when) {
+  std::this_thread::sleep_until(when);
+}
 
 }  // namespace vmha::sys

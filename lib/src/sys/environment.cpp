@@ -1,9 +1,9 @@
 #include "vmha/sys/environment.hpp"
 
+#include <unistd.h>  // environ
+
 #include <cstdlib>
 #include <string>
-
-extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in a header
 
 namespace vmha::sys {
 
@@ -22,7 +22,7 @@ std::optional<std::string> Environment::first_of(std::initializer_list<std::stri
 
 std::optional<std::string> ProcessEnvironment::get(std::string_view name) const {
   const std::string key(name);
-  const char* value = std::getenv(key.c_str());  // NOLINT(concurrency-mt-unsafe): read-only process
+  const char* value = std::getenv(key.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
 }

@@ -57,11 +57,24 @@ std::optional<int> syslog_facility_from_name(std::string_view name) {
     int facility;
   };
   static constexpr std::array<Named, 18> kFacilities{{
-      {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-      {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-      {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}, {"auth", LOG_AUTH},     {"authpriv", LOG_AUTHPRIV},
-      {"cron", LOG_CRON},     {"kern", LOG_KERN},     {"lpr", LOG_LPR},       {"mail", LOG_MAIL},
-      {"news", LOG_NEWS},     {"syslog", LOG_SYSLOG},
+      {"daemon", LOG_DAEMON},
+      {"user", LOG_USER},
+      {"local0", LOG_LOCAL0},
+      {"local1", LOG_LOCAL1},
+      {"local2", LOG_LOCAL2},
+      {"local3", LOG_LOCAL3},
+      {"local4", LOG_LOCAL4},
+      {"local5", LOG_LOCAL5},
+      {"local6", LOG_LOCAL6},
+      {"local7", LOG_LOCAL7},
+      {"auth", LOG_AUTH},
+      {"authpriv", LOG_AUTHPRIV},
+      {"cron", LOG_CRON},
+      {"kern", LOG_KERN},
+      {"lpr", LOG_LPR},
+      {"mail", LOG_MAIL},
+      {"news", LOG_NEWS},
+      {"syslog", LOG_SYSLOG},
   }};
   for (const auto& entry : kFacilities) {
     if (entry.name == name) return entry.facility;
@@ -91,7 +104,9 @@ OcfLogger::~OcfLogger() {
   if (syslog_open_) closelog();
 }
 
-void OcfLogger::start_trace(OwnedFile trace) { trace_ = std::move(trace); }
+void OcfLogger::start_trace(OwnedFile trace) {
+  trace_ = std::move(trace);
+}
 
 void OcfLogger::write(LogLevel level, std::string_view message) {
   const std::string body = fmt::format("{}{}", log_prefix(level), message);
@@ -118,7 +133,8 @@ void OcfLogger::write(LogLevel level, std::string_view message) {
   if (is_debug && !config_.debuglog.empty() && config_.debuglog != config_.logfile) {
     append_line(config_.debuglog, fmt::format("{}:\t{} {}\n", config_.tag, timestamp(), body));
   }
-  const bool routed = config_.syslog_facility.has_value() || (is_debug ? !config_.debuglog.empty() : !config_.logfile.empty());
+  const bool routed =
+      config_.syslog_facility.has_value() || (is_debug ? !config_.debuglog.empty() : !config_.logfile.empty());
   if (!routed) std::fputs(fmt::format("{} {}\n", timestamp(), body).c_str(), err_);
 }
 

@@ -17,7 +17,7 @@
 
 #include <fmt/core.h>
 
-extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in a header
+#include "vmha/sys/environment.hpp"
 
 namespace vmha::sys {
 namespace {
@@ -83,12 +83,7 @@ class SpawnSetup {
 };
 
 std::vector<std::string> child_environment(const Command& command) {
-  std::map<std::string, std::string> vars;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    const auto eq = text.find('=');
-    if (eq != std::string_view::npos) vars[std::string(text.substr(0, eq))] = std::string(text.substr(eq + 1));
-  }
+  auto vars = ProcessEnvironment{}.all();
   vars["LC_ALL"] = "C";
   vars.erase("LANG");
   for (const auto& [name, value] : command.env) vars[name] = value;
@@ -106,7 +101,9 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
 
 bool is_executable_file(const std::string& path) {
   struct stat info {};
@@ -152,8 +149,7 @@ std::optional<std::string> find_program(const std::string& name, const std::stri
 Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_point deadline) {
   const auto started = std::chrono::steady_clock::now();
   if (command.argv.empty()) return fail(ocf::Status::err_generic, "spawn: empty command");
-  const char* path_env = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
-  const auto program = find_program(command.argv[0], path_env == nullptr ? "" : path_env);
+  const auto program = find_program(command.argv[0], ProcessEnvironment{}.get("PATH").value_or(""));
   if (!program) {
     return fail(ocf::Status::err_installed, fmt::format("{}: program not found", command.argv[0]),
                 ErrorKind::not_found);
@@ -216,7 +212,8 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
                                {pidfd.get(), POLLIN, 0}}};
     const Millis wait = term_sent ? until(deadline) : until(term_at);
     // Without a pidfd (old kernel) fall back to short polls for the child's exit.
-    const int timeout = pidfd.get() < 0 ? static_cast<int>(std::min<long>(wait.count(), 10)) : static_cast<int>(wait.count());
+    const int timeout =
+        pidfd.get() < 0 ? static_cast<int>(std::min<long>(wait.count(), 10)) : static_cast<int>(wait.count());
     const int ready = poll(fds.data(), fds.size(), timeout);
     if (ready < 0 && errno != EINTR) {
       const int poll_errno = errno;

@@ -44,13 +44,11 @@ Result<Document> Document::parse(std::string_view text, std::string_view what, P
   constexpr int kOptions = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
   xmlDocPtr doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), nullptr, nullptr, kOptions);
   if (doc == nullptr) {
-    return fail(ocf::Status::err_configured, fmt::format("{}: {}", what, last_error_text()),
-                ErrorKind::invalid);
+    return fail(ocf::Status::err_configured, fmt::format("{}: {}", what, last_error_text()), ErrorKind::invalid);
   }
   Document owned(doc);
   if (!limits.allow_doctype && (doc->intSubset != nullptr || doc->extSubset != nullptr)) {
-    return fail(ocf::Status::err_configured, fmt::format("{}: a DOCTYPE is not allowed", what),
-                ErrorKind::invalid);
+    return fail(ocf::Status::err_configured, fmt::format("{}: a DOCTYPE is not allowed", what), ErrorKind::invalid);
   }
   if (owned.root() == nullptr) {
     return fail(ocf::Status::err_configured, fmt::format("{}: no root element", what), ErrorKind::invalid);

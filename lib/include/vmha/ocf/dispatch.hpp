@@ -14,8 +14,8 @@
 namespace vmha::ocf {
 
 /// Runs one action with the given services; returns the process exit code.
-[[nodiscard]] int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent,
-                           const Services& services, std::FILE* out, std::FILE* err);
+[[nodiscard]] int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent, const Services& services,
+                           std::FILE* out, std::FILE* err);
 
 /// The real process: real services, exceptions turned into an exit reason and status 1.
 [[nodiscard]] int run_main(int argc, char** argv, const AgentDefinition& agent);

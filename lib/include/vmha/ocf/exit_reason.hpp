@@ -14,7 +14,6 @@ inline constexpr std::string_view kExitReasonPrefix = "ocf-exit-reason:";
 [[nodiscard]] std::string one_line(std::string_view text, std::size_t max_length = 400);
 
 /// Writes "<prefix><reason>\n" and flushes. `prefix` is OCF_EXIT_REASON_PREFIX when set.
-void write_exit_reason(std::FILE* err, std::string_view reason,
-                       std::string_view prefix = kExitReasonPrefix);
+void write_exit_reason(std::FILE* err, std::string_view reason, std::string_view prefix = kExitReasonPrefix);
 
 }  // namespace vmha::ocf

@@ -31,18 +31,18 @@ struct Notification {
 
 struct Invocation {
   std::string action;
-  std::string instance;           ///< OCF_RESOURCE_INSTANCE as given, e.g. "p_vm:1"
-  std::string resource;           ///< the instance without a clone suffix ":N"
-  std::optional<int> clone;       ///< N from the suffix, else CRM_meta_clone
-  std::string type;               ///< OCF_RESOURCE_TYPE
-  std::optional<sys::Millis> timeout;  ///< CRM_meta_timeout (ms)
-  sys::Millis interval{0};        ///< CRM_meta_interval (ms); 0 when absent
-  int check_level = 0;            ///< OCF_CHECK_LEVEL (or OCF_RESKEY_OCF_CHECK_LEVEL)
-  std::string migrate_source;     ///< CRM_meta_migrate_source (node name)
-  std::string migrate_target;     ///< CRM_meta_migrate_target (node name)
-  std::string on_node;            ///< CRM_meta_on_node
-  std::optional<int> promoted_max;     ///< CRM_meta_promoted_max, else master_max
-  std::optional<int> promoted_node_max;///< CRM_meta_promoted_node_max, else master_node_max
+  std::string instance;                  ///< OCF_RESOURCE_INSTANCE as given, e.g. "p_vm:1"
+  std::string resource;                  ///< the instance without a clone suffix ":N"
+  std::optional<int> clone;              ///< N from the suffix, else CRM_meta_clone
+  std::string type;                      ///< OCF_RESOURCE_TYPE
+  std::optional<sys::Millis> timeout;    ///< CRM_meta_timeout (ms)
+  sys::Millis interval{0};               ///< CRM_meta_interval (ms); 0 when absent
+  int check_level = 0;                   ///< OCF_CHECK_LEVEL (or OCF_RESKEY_OCF_CHECK_LEVEL)
+  std::string migrate_source;            ///< CRM_meta_migrate_source (node name)
+  std::string migrate_target;            ///< CRM_meta_migrate_target (node name)
+  std::string on_node;                   ///< CRM_meta_on_node
+  std::optional<int> promoted_max;       ///< CRM_meta_promoted_max, else master_max
+  std::optional<int> promoted_node_max;  ///< CRM_meta_promoted_node_max, else master_node_max
   Notification notify;
 
   /// A monitor (or status) with no interval: a probe.

@@ -33,8 +33,8 @@ struct ActionSpec {
 };
 
 struct Metadata {
-  std::string agent;    ///< resource-agent/@name
-  std::string version;  ///< resource-agent/@version (the agent's own version)
+  std::string agent;        ///< resource-agent/@name
+  std::string version;      ///< resource-agent/@version (the agent's own version)
   std::string ocf_version;  ///< <version>
   std::vector<ParamSpec> params;
   std::vector<ActionSpec> actions;

@@ -24,6 +24,8 @@ enum class Status : int {
 [[nodiscard]] std::string_view name(Status status) noexcept;
 
 /// The process exit code for a status.
-[[nodiscard]] constexpr int exit_code(Status status) noexcept { return static_cast<int>(status); }
+[[nodiscard]] constexpr int exit_code(Status status) noexcept {
+  return static_cast<int>(status);
+}
 
 }  // namespace vmha::ocf

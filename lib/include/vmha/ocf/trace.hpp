@@ -21,10 +21,8 @@ struct TraceTarget {
 /// nullopt when tracing is off. OCF_TRACE_RA wins over the trace_ra parameter, and
 /// OCF_TRACE_FILE over trace_file; the default file is
 /// ${OCF_RESKEY_trace_dir:-$HA_VARLIB/trace_ra}/<type>/<instance>.<action>.<%F.%T>.
-[[nodiscard]] std::optional<TraceTarget> trace_target(const sys::Environment& env,
-                                                      const Params& params,
-                                                      const Invocation& call, bool terminal,
-                                                      std::time_t now);
+[[nodiscard]] std::optional<TraceTarget> trace_target(const sys::Environment& env, const Params& params,
+                                                      const Invocation& call, bool terminal, std::time_t now);
 
 /// Opens the target (creating the default directory). Failure is an error the caller logs
 /// as a warning: tracing never fails an action.

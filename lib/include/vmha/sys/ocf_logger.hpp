@@ -20,19 +20,18 @@
 namespace vmha::sys {
 
 struct LogConfig {
-  std::string tag;                      ///< "<agent>(<instance>)[<pid>]"
-  std::optional<int> syslog_facility;   ///< LOG_DAEMON etc.; nullopt = no syslog
-  std::string logfile;                  ///< HA_LOGFILE; empty = none
-  std::string debuglog;                 ///< HA_DEBUGLOG; empty = none
-  bool debug = false;                   ///< HA_debug
-  bool terminal = false;                ///< stdin is a terminal
+  std::string tag;                     ///< "<agent>(<instance>)[<pid>]"
+  std::optional<int> syslog_facility;  ///< LOG_DAEMON etc.; nullopt = no syslog
+  std::string logfile;                 ///< HA_LOGFILE; empty = none
+  std::string debuglog;                ///< HA_DEBUGLOG; empty = none
+  bool debug = false;                  ///< HA_debug
+  bool terminal = false;               ///< stdin is a terminal
 };
 
 /// Reads every spelling Pacemaker and resource-agents use: HA_LOGFACILITY, HA_logfacility,
 /// PCMK_logfacility; HA_LOGFILE, HA_logfile, PCMK_logfile; HA_DEBUGLOG, PCMK_debugfile;
 /// HA_debug, PCMK_debug.
-[[nodiscard]] LogConfig log_config_from(const Environment& env, std::string_view agent,
-                                        bool terminal, long pid);
+[[nodiscard]] LogConfig log_config_from(const Environment& env, std::string_view agent, bool terminal, long pid);
 
 /// syslog facility by name ("daemon", "local0"…); nullopt for "none" or an unknown name.
 [[nodiscard]] std::optional<int> syslog_facility_from_name(std::string_view name);

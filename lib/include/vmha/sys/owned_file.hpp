@@ -11,8 +11,7 @@ class OwnedFile {
   OwnedFile() = default;
   /// `owned` false borrows the stream (stderr, an inherited descriptor): it is never closed.
   OwnedFile(std::FILE* file, bool owned) : file_(file), owned_(owned) {}
-  OwnedFile(OwnedFile&& other) noexcept
-      : file_(std::exchange(other.file_, nullptr)), owned_(other.owned_) {}
+  OwnedFile(OwnedFile&& other) noexcept : file_(std::exchange(other.file_, nullptr)), owned_(other.owned_) {}
   OwnedFile& operator=(OwnedFile&& other) noexcept {
     if (this != &other) {
       reset();

@@ -27,9 +27,9 @@ struct Command {
 };
 
 struct Completion {
-  int exit_code = -1;     ///< the exit status, or -1 when ended by a signal
-  int signal = 0;         ///< the terminating signal, or 0
-  bool timed_out = false; ///< the deadline was reached and the child was killed
+  int exit_code = -1;      ///< the exit status, or -1 when ended by a signal
+  int signal = 0;          ///< the terminating signal, or 0
+  bool timed_out = false;  ///< the deadline was reached and the child was killed
   std::string out;
   std::string err;
   Millis elapsed{0};
@@ -55,7 +55,6 @@ class PosixCommandRunner final : public CommandRunner {
 };
 
 /// Looks `name` up in PATH (or checks it when it holds a '/'); the executable's path or nullopt.
-[[nodiscard]] std::optional<std::string> find_program(const std::string& name,
-                                                      const std::string& path_variable);
+[[nodiscard]] std::optional<std::string> find_program(const std::string& name, const std::string& path_variable);
 
 }  // namespace vmha::sys

@@ -25,8 +25,7 @@ struct ParseLimits {
 class Document {
  public:
   /// Parses `text` without network access, entity substitution, DTD loading or error output.
-  [[nodiscard]] static Result<Document> parse(std::string_view text, std::string_view what,
-                                              ParseLimits limits = {});
+  [[nodiscard]] static Result<Document> parse(std::string_view text, std::string_view what, ParseLimits limits = {});
 
   [[nodiscard]] xmlNodePtr root() const { return xmlDocGetRootElement(doc_.get()); }
   [[nodiscard]] xmlDocPtr get() const { return doc_.get(); }

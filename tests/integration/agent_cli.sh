@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The built agent binary, run as Pacemaker and admins run it.
+# usage: agent_cli.sh <path-to-VirtualDomain>
+. "$(dirname "$0")/lib.sh"
+agent=$1
+need xmllint libxml2-utils
+need setpriv util-linux
+
+check "an unknown action exits 3" expect_rc 3 "$agent" bogus
+check "... with an exit reason" test "$(last_reason "$agent" bogus)" = "bogus: action not supported"
+check "no action exits 3" expect_rc 3 "$agent"
+check "meta-data with an empty environment exits 0" expect_rc 0 env -i "$agent" meta-data
+check "meta-data ignores further arguments" expect_rc 0 env -i "$agent" meta-data x y --z
+check "meta-data is valid against ra-api-1.dtd" \
+  sh -c "env -i '$agent' meta-data | xmllint --noout --valid --path /usr/share/resource-agents -"
+check "meta-data works as nobody" \
+  expect_rc 0 setpriv --reuid=nobody --regid=nogroup --clear-groups "$agent" meta-data
+check "validate-all without config exits 6" expect_rc 6 env -i "$agent" validate-all
+check "... naming the parameter" \
+  test "$(last_reason env -i "$agent" validate-all)" = "required parameter 'config' is not set"
+check "validate-all with a config exits 0" expect_rc 0 env -i OCF_RESKEY_config=/etc/vm1.xml "$agent" validate-all
+check "usage exits 0" expect_rc 0 "$agent" usage
+check "--version names vmha" sh -c "'$agent' --version | grep -q '(vmha)'"
+check "stderr holds nothing after the exit reason" \
+  sh -c "'$agent' bogus 2>&1 >/dev/null | tail -n 1 | grep -q '^ocf-exit-reason:'"
+finish
