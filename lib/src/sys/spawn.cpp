@@ -204,7 +204,6 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
     if (term_sent && std::chrono::steady_clock::now() >= deadline) {
       kill(pid, SIGKILL);
       waitpid(pid, &wait_status, 0);
-      exited = true;
       break;
     }
     std::array<pollfd, 3> fds{{{out_open ? out_pipe->read.get() : -1, POLLIN, 0},
