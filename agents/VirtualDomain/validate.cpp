@@ -1,68 +1,56 @@
-// validate-all at check level 0: the parameters' own consistency, nothing of this node.
-#include <array>
-#include <sstream>
+// validate-all: parameters (6, checked before), then what this node needs (5, 2).
+#include <filesystem>
 
 #include <fmt/core.h>
 
-#include "VirtualDomain/virtual_domain.hpp"
+#include "VirtualDomain/job.hpp"
 
 namespace vmha::agents {
 namespace {
 
-tl::unexpected<Error> misconfigured(std::string reason) {
-  return fail(ocf::Status::err_configured, std::move(reason), ErrorKind::invalid);
-}
+using ocf::Status;
 
-bool is_absolute(const std::string& path) {
-  return !path.empty() && path.front() == '/';
-}
-
-Result<void> check_absolute(const ocf::Params& params, std::string_view name) {
-  const auto& value = params.text(name);
-  if (!value.empty() && !is_absolute(value)) {
-    return misconfigured(fmt::format("parameter '{}': '{}' is not an absolute path", name, value));
-  }
-  return {};
-}
-
-Result<void> check_shutdown_mode(const std::string& modes) {
-  static constexpr std::array<std::string_view, 5> kModes{"acpi", "agent", "initctl", "signal", "paravirt"};
-  std::istringstream list(modes);
-  for (std::string mode; std::getline(list, mode, ',');) {
-    if (std::find(kModes.begin(), kModes.end(), mode) == kModes.end()) {
-      return misconfigured(
-          fmt::format("parameter 'shutdown_mode': '{}' is not one of acpi, agent, initctl, "
-                      "signal, paravirt",
-                      mode));
-    }
+Result<void> need_program(const ocf::Services& services, const std::string& program, std::string_view why) {
+  const auto path = services.env.get("PATH").value_or("");
+  if (!sys::find_program(program, path)) {
+    return fail(Status::err_installed, fmt::format("{} is not installed (needed for {})", program, why),
+                ErrorKind::not_found);
   }
   return {};
 }
 
 }  // namespace
 
-Result<void> validate_parameters(const ocf::Params& params) {
-  if (!is_absolute(params.text("config"))) {
-    return misconfigured(fmt::format("parameter 'config': '{}' is not an absolute path", params.text("config")));
+Result<Status> validate(Job& job) {
+  if (job.target.config_problem) return tl::unexpected(*job.target.config_problem);
+  const auto& s = job.settings;
+  std::error_code ec;
+  const auto& emulator = job.target.config->emulator;
+  if (!emulator.empty() && !sys::find_program(emulator, "")) {
+    return fail(Status::err_installed, fmt::format("emulator {} is not installed on this node", emulator),
+                ErrorKind::not_found);
   }
-  for (const auto* name : {"snapshot", "backingfile"}) {
-    if (auto checked = check_absolute(params, name); !checked) return checked;
+  if (s.sync_config) {
+    if (auto ok = need_program(job.services, "csync2", "sync_config_on_stop"); !ok) return tl::unexpected(ok.error());
   }
-  if (params.flag("force_stop") && !params.text("snapshot").empty()) {
-    return misconfigured("force_stop and snapshot cannot be used together: a forced stop cannot save the state");
-  }
-  if (params.flag("stateless") && params.text("backingfile").empty()) {
-    return misconfigured("stateless needs backingfile");
-  }
-  for (const auto* name : {"migration_downtime", "migration_speed"}) {
-    if (const auto value = params.integer(name); value && *value < 0) {
-      return misconfigured(fmt::format("parameter '{}': {} is negative", name, *value));
+  if (!s.backingfile.empty()) {
+    if (!std::filesystem::exists(s.backingfile, ec)) {
+      return fail(Status::err_installed, fmt::format("backingfile {} does not exist on this node", s.backingfile),
+                  ErrorKind::not_found);
     }
+    if (auto ok = need_program(job.services, "qemu-img", "backingfile"); !ok) return tl::unexpected(ok.error());
   }
-  if (const auto port = params.integer("migrateport"); port && (*port < 1 || *port > 65535)) {
-    return misconfigured(fmt::format("parameter 'migrateport': {} is not a TCP port", *port));
+  if (s.stateless && !s.copyindirs.empty()) {
+    if (auto ok = need_program(job.services, "virt-copy-in", "copyindirs"); !ok) return tl::unexpected(ok.error());
   }
-  return check_shutdown_mode(params.text("shutdown_mode"));
+  if (!s.snapshot.empty() && !std::filesystem::is_directory(s.snapshot, ec)) {
+    return fail(Status::err_installed, fmt::format("snapshot directory {} does not exist on this node", s.snapshot),
+                ErrorKind::not_found);
+  }
+  for (const auto& script : s.monitor_scripts) {
+    if (auto ok = need_program(job.services, script, "monitor_scripts"); !ok) return tl::unexpected(ok.error());
+  }
+  return Status::success;
 }
 
 }  // namespace vmha::agents

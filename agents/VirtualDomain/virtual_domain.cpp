@@ -2,20 +2,45 @@
 
 #include <fmt/core.h>
 
+#include "vmha/virt/libvirt.hpp"
+
 namespace vmha::agents {
 
-ocf::AgentDefinition virtual_domain_definition() {
-  return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata, [](const ocf::Services& services) {
-                                return std::make_unique<VirtualDomainAgent>(services);
+Backends real_backends() {
+  return Backends{
+      [](const std::string& uri) { return virt::make_libvirt_hypervisor(uri); },
+      [](const std::string& uri) -> std::unique_ptr<virt::QemuProcesses> {
+        const auto dir = virt::qemu_pid_dir(uri);
+        if (!dir) return nullptr;
+        return std::make_unique<virt::ProcQemuProcesses>(*dir);
+      }};
+}
+
+ocf::AgentDefinition virtual_domain_definition() { return virtual_domain_definition(real_backends()); }
+
+ocf::AgentDefinition virtual_domain_definition(Backends backends) {
+  return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata,
+                              [backends = std::move(backends)](const ocf::Services& services) {
+                                return std::make_unique<VirtualDomainAgent>(services, backends);
                               }};
 }
 
 Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
-  const auto checked = validate_parameters(request.params);
-  if (!checked) return tl::unexpected(checked.error());
-  if (request.call.action == "validate-all") return ocf::Status::success;
-  return fail(ocf::Status::err_unimplemented,
-              fmt::format("{}: not implemented in this release of vmha", request.call.action));
+  const auto settings = read_settings(request.params);
+  if (!settings) return tl::unexpected(settings.error());
+  const std::string& action = request.call.action;
+  // Without a URI libvirt picks its default; the /proc evidence follows the same choice.
+  const std::string uri =
+      settings->hypervisor.empty() ? services_.env.non_empty("LIBVIRT_DEFAULT_URI").value_or("") : settings->hypervisor;
+  auto hypervisor = backends_.hypervisor(uri);
+  auto processes = backends_.processes(uri);
+  auto records = Records::from_environment(services_.env, request.call.resource);
+  Job job{request, services_, *settings, *hypervisor, processes.get(), records, locate(*settings, records)};
+  if (action == "monitor" || action == "status") return monitor(job);
+  if (action == "start") return start(job);
+  if (action == "stop") return stop(job);
+  if (action == "validate-all") return validate(job);
+  return fail(ocf::Status::err_unimplemented, fmt::format("{}: not implemented in this release of vmha", action));
 }
 
 }  // namespace vmha::agents

@@ -1,6 +1,7 @@
 // The VirtualDomain agent: actions over one libvirt domain.
 #pragma once
 
+#include "VirtualDomain/job.hpp"
 #include "vmha/ocf/agent.hpp"
 
 namespace vmha::agents {
@@ -8,19 +9,20 @@ namespace vmha::agents {
 /// The embedded ocf-metadata/VirtualDomain.xml.
 extern const std::string_view VirtualDomain_metadata;
 
+/// The agent with real backends (libvirt, /proc).
 [[nodiscard]] ocf::AgentDefinition virtual_domain_definition();
-
-/// Checks of the parameters alone (check level 0): wrong values are wrong on every node,
-/// so each failure is status 6 with a reason naming the parameter.
-[[nodiscard]] Result<void> validate_parameters(const ocf::Params& params);
+/// The agent with the given backends (tests pass fakes).
+[[nodiscard]] ocf::AgentDefinition virtual_domain_definition(Backends backends);
 
 class VirtualDomainAgent final : public ocf::Agent {
  public:
-  explicit VirtualDomainAgent(const ocf::Services& services) : services_(services) {}
+  VirtualDomainAgent(const ocf::Services& services, Backends backends)
+      : services_(services), backends_(std::move(backends)) {}
   [[nodiscard]] Result<ocf::Status> perform(const ocf::Request& request) override;
 
  private:
   const ocf::Services& services_;
+  Backends backends_;
 };
 
 }  // namespace vmha::agents

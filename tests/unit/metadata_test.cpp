@@ -66,7 +66,7 @@ TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types a
     ParamType type;
     std::optional<std::string> default_value;
   };
-  // ocf:heartbeat:VirtualDomain 4.12, in its order (virtualdomain.md §2), then tracing.
+  // ocf:heartbeat:VirtualDomain 4.12, in its order (virtualdomain.md §2), then vmha's own, then tracing.
   const std::vector<Expected> expected{
       {"config", ParamType::string, std::nullopt},
       {"hypervisor", ParamType::string, std::nullopt},
@@ -95,6 +95,8 @@ TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types a
       {"copyindirs", ParamType::string, ""},
       {"shutdown_mode", ParamType::string, ""},
       {"start_resources", ParamType::boolean, "false"},
+      {"destroy_reserve", ParamType::integer, "20"},
+      {"pmsuspended_is_running", ParamType::boolean, "true"},
       {"trace_ra", ParamType::boolean, "false"},
       {"trace_file", ParamType::string, ""},
   };

@@ -1,0 +1,75 @@
+// What every VirtualDomain action works with (internal to the agent).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "VirtualDomain/records.hpp"
+#include "VirtualDomain/settings.hpp"
+#include "vmha/ocf/agent.hpp"
+#include "vmha/virt/domain_xml.hpp"
+#include "vmha/virt/hypervisor.hpp"
+#include "vmha/virt/qemu_processes.hpp"
+
+namespace vmha::agents {
+
+/// Makes the side-effect implementations once the parameters are known.
+struct Backends {
+  std::function<std::unique_ptr<virt::Hypervisor>(const std::string& uri)> hypervisor;
+  /// May return nullptr: no local process evidence for this URI (remote, session…).
+  std::function<std::unique_ptr<virt::QemuProcesses>(const std::string& uri)> processes;
+};
+
+/// libvirt, and /proc with the pid directory derived from the URI.
+[[nodiscard]] Backends real_backends();
+
+/// The longest a single state query may take before the agent falls back to other evidence.
+inline constexpr std::chrono::milliseconds kQueryTime{5'000};
+/// How often a wait (for running, for shut off) asks for the state again.
+inline constexpr std::chrono::milliseconds kPollInterval{100};
+
+/// The domain this resource manages: from the config file, else from the record of the last
+/// start on this node.
+struct Target {
+  std::optional<virt::DomainXml> config;
+  std::string config_text;
+  std::optional<Error> config_problem;  ///< why the config file is unusable (5 missing, 2 malformed)
+  std::optional<virt::DomainRef> ref;
+};
+
+struct Job {
+  const ocf::Request& request;
+  const ocf::Services& services;
+  const Settings& settings;
+  virt::Hypervisor& hypervisor;
+  virt::QemuProcesses* processes;
+  Records records;
+  Target target;
+
+  [[nodiscard]] sys::Logger& log() const { return services.log; }
+  [[nodiscard]] const ocf::Deadline& deadline() const { return request.deadline; }
+  /// A deadline for one query: kQueryTime at most.
+  [[nodiscard]] ocf::Deadline query_deadline() const { return request.deadline.within(kQueryTime); }
+  [[nodiscard]] std::string elapsed_note() const;
+};
+
+/// Reads and parses the config file (at most 1 MiB), falling back to the record.
+[[nodiscard]] Target locate(const Settings& settings, const Records& records);
+
+// The actions.
+[[nodiscard]] Result<ocf::Status> monitor(Job& job);
+[[nodiscard]] Result<ocf::Status> start(Job& job);
+[[nodiscard]] Result<ocf::Status> stop(Job& job);
+[[nodiscard]] Result<ocf::Status> validate(Job& job);
+
+/// Runs monitor_scripts; the first failure is the error.
+[[nodiscard]] Result<void> run_monitor_scripts(Job& job);
+/// Writes cpu/host_memory/hv_memory utilization when it changed (never fails the caller).
+void update_utilization(Job& job);
+/// A monitor-style reading: the domain's state, with libvirt's errors as they came.
+[[nodiscard]] Result<std::optional<virt::StateInfo>> read_state(Job& job, const ocf::Deadline& deadline);
+
+}  // namespace vmha::agents

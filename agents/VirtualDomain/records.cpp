@@ -1,0 +1,93 @@
+#include "VirtualDomain/records.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/core.h>
+
+namespace vmha::agents {
+namespace {
+
+std::optional<std::string> slurp(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Replaces the file atomically, so a reader never sees half of it.
+bool replace_file(const std::string& path, const std::string& content) {
+  if (slurp(path) == content) return true;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    if (!(out << content)) return false;
+  }
+  std::filesystem::rename(temporary, path, ec);
+  return !ec;
+}
+
+std::string safe(const std::string& key) {
+  std::string out;
+  for (const char c : key) out.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' ? c : '_');
+  return out;
+}
+
+}  // namespace
+
+Records Records::from_environment(const sys::Environment& env, const std::string& resource) {
+  return Records(env.non_empty("HA_RSCTMP").value_or("/run/resource-agents"), resource);
+}
+
+std::string Records::path(std::string_view kind) const {
+  return fmt::format("{}/vmha-VirtualDomain-{}.{}", dir_, safe(key_), kind);
+}
+
+std::optional<virt::DomainRef> Records::domain() const {
+  if (!enabled()) return std::nullopt;
+  const auto text = slurp(path("domain"));
+  if (!text) return std::nullopt;
+  std::istringstream lines(*text);
+  virt::DomainRef ref;
+  std::getline(lines, ref.name);
+  std::getline(lines, ref.uuid);
+  if (ref.name.empty()) return std::nullopt;
+  return ref;
+}
+
+bool Records::remember_domain(const virt::DomainRef& domain) const {
+  return !enabled() || replace_file(path("domain"), fmt::format("{}\n{}\n", domain.name, domain.uuid));
+}
+
+bool Records::forget_domain() const {
+  std::error_code ec;
+  std::filesystem::remove(path("domain"), ec);
+  return !ec;
+}
+
+std::map<std::string, std::string> Records::utilization() const {
+  std::map<std::string, std::string> values;
+  if (!enabled()) return values;
+  const auto text = slurp(path("utilization"));
+  if (!text) return values;
+  std::istringstream lines(*text);
+  for (std::string line; std::getline(lines, line);) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return values;
+}
+
+bool Records::remember_utilization(const std::map<std::string, std::string>& values) const {
+  if (!enabled()) return true;
+  std::string text;
+  for (const auto& [name, value] : values) text += fmt::format("{}={}\n", name, value);
+  return replace_file(path("utilization"), text);
+}
+
+}  // namespace vmha::agents

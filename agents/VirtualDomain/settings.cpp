@@ -1,0 +1,109 @@
+#include "VirtualDomain/settings.hpp"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/core.h>
+
+#include "vmha/virt/hypervisor.hpp"
+
+namespace vmha::agents {
+namespace {
+
+tl::unexpected<Error> misconfigured(std::string reason) {
+  return fail(ocf::Status::err_configured, std::move(reason), ErrorKind::invalid);
+}
+
+bool is_absolute(const std::string& path) { return !path.empty() && path.front() == '/'; }
+
+Result<unsigned> shutdown_methods(const std::string& modes) {
+  struct Mode {
+    std::string_view name;
+    unsigned bit;
+  };
+  static constexpr std::array<Mode, 5> kModes{{{"acpi", virt::shutdown_acpi},
+                                               {"agent", virt::shutdown_agent},
+                                               {"initctl", virt::shutdown_initctl},
+                                               {"signal", virt::shutdown_signal},
+                                               {"paravirt", virt::shutdown_paravirt}}};
+  unsigned bits = 0;
+  std::istringstream list(modes);
+  for (std::string mode; std::getline(list, mode, ',');) {
+    const auto* found = std::find_if(kModes.begin(), kModes.end(), [&](const Mode& m) { return m.name == mode; });
+    if (found == kModes.end()) {
+      return misconfigured(fmt::format(
+          "parameter 'shutdown_mode': '{}' is not one of acpi, agent, initctl, signal, paravirt", mode));
+    }
+    bits |= found->bit;
+  }
+  return bits;
+}
+
+}  // namespace
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream stream(text);
+  for (std::string word; stream >> word;) words.push_back(word);
+  return words;
+}
+
+std::string overlay_path(const std::string& config) {
+  return std::filesystem::path(config).replace_extension(".qcow2").string();
+}
+
+Result<Settings> read_settings(const ocf::Params& params) {
+  Settings s;
+  s.config = params.text("config");
+  if (!is_absolute(s.config)) {
+    return misconfigured(fmt::format("parameter 'config': '{}' is not an absolute path", s.config));
+  }
+  for (const auto* name : {"snapshot", "backingfile"}) {
+    const auto& value = params.text(name);
+    if (!value.empty() && !is_absolute(value)) {
+      return misconfigured(fmt::format("parameter '{}': '{}' is not an absolute path", name, value));
+    }
+  }
+  s.hypervisor = params.text("hypervisor");
+  s.force_stop = params.flag("force_stop");
+  s.snapshot = params.text("snapshot");
+  if (s.force_stop && !s.snapshot.empty()) {
+    return misconfigured("force_stop and snapshot cannot be used together: a forced stop cannot save the state");
+  }
+  s.backingfile = params.text("backingfile");
+  s.stateless = params.flag("stateless");
+  if (s.stateless && s.backingfile.empty()) return misconfigured("stateless needs backingfile");
+  for (const auto* name : {"migration_downtime", "migration_speed"}) {
+    if (const auto value = params.integer(name); value && *value < 0) {
+      return misconfigured(fmt::format("parameter '{}': {} is negative", name, *value));
+    }
+  }
+  if (const auto port = params.integer("migrateport"); port && (*port < 1 || *port > 65535)) {
+    return misconfigured(fmt::format("parameter 'migrateport': {} is not a TCP port", *port));
+  }
+  auto methods = shutdown_methods(params.text("shutdown_mode"));
+  if (!methods) return tl::unexpected(methods.error());
+  s.shutdown_methods = *methods;
+  s.sync_config = params.flag("sync_config_on_stop");
+  s.save_config = params.flag("save_config_on_stop") || s.sync_config;
+  s.monitor_scripts = split_words(params.text("monitor_scripts"));
+  s.autoset_cpu = params.flag("autoset_utilization_cpu");
+  s.autoset_host_memory = params.flag("autoset_utilization_host_memory");
+  s.autoset_hv_memory = params.flag("autoset_utilization_hv_memory");
+  s.unset_cpu = params.flag("unset_utilization_cpu");
+  s.unset_host_memory = params.flag("unset_utilization_host_memory");
+  s.unset_hv_memory = params.flag("unset_utilization_hv_memory");
+  s.copyindirs = split_words(params.text("copyindirs"));
+  s.start_resources = params.flag("start_resources");
+  const auto reserve = params.integer("destroy_reserve").value_or(20);
+  if (reserve < 0 || reserve > 3600) {
+    return misconfigured(fmt::format("parameter 'destroy_reserve': {} is not between 0 and 3600 seconds", reserve));
+  }
+  s.destroy_reserve = std::chrono::seconds(reserve);
+  s.pmsuspended_is_running = params.flag("pmsuspended_is_running");
+  return s;
+}
+
+}  // namespace vmha::agents

@@ -1,0 +1,67 @@
+// What vmha knows about a libvirt domain, independent of libvirt's C types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace vmha::virt {
+
+/// libvirt's virDomainState, one to one.
+enum class DomainState {
+  no_state = 0,
+  running = 1,
+  blocked = 2,
+  paused = 3,
+  shutting_down = 4,
+  shut_off = 5,
+  crashed = 6,
+  pm_suspended = 7,
+};
+
+/// A state with libvirt's reason code for it (virDomainRunningReason, virDomainPausedReason…).
+struct StateInfo {
+  DomainState state = DomainState::no_state;
+  int reason = 0;
+  bool operator==(const StateInfo&) const = default;
+};
+
+/// libvirt's paused reasons that matter for monitoring (virDomainPausedReason).
+enum PausedReason : int {
+  paused_unknown = 0,
+  paused_user = 1,
+  paused_migration = 2,
+  paused_save = 3,
+  paused_dump = 4,
+  paused_ioerror = 5,
+  paused_watchdog = 6,
+  paused_from_snapshot = 7,
+  paused_shutting_down = 8,
+  paused_snapshot = 9,
+  paused_crashed = 10,
+  paused_starting_up = 11,
+  paused_postcopy = 12,
+  paused_postcopy_failed = 13,
+};
+
+/// "running (booted)", "paused (I/O error)", "shut off (destroyed)".
+[[nodiscard]] std::string describe(StateInfo info);
+
+/// Which domain: by UUID when known (names can be reused), else by name.
+struct DomainRef {
+  std::string name;
+  std::string uuid;  ///< lower-case canonical form, or empty
+  [[nodiscard]] std::string label() const { return uuid.empty() ? name : name + " (" + uuid + ")"; }
+};
+
+/// Facts read from a defined or running domain.
+struct DomainFacts {
+  std::string name;
+  std::string uuid;
+  unsigned vcpus = 0;
+  std::uint64_t max_memory_kib = 0;
+  bool persistent = false;
+  bool active = false;
+};
+
+}  // namespace vmha::virt

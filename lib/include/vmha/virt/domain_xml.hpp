@@ -1,0 +1,44 @@
+// Reading a libvirt domain XML (the `config` file): only what the agents need.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vmha/result.hpp"
+#include "vmha/virt/domain.hpp"
+
+namespace vmha::virt {
+
+struct DiskSource {
+  std::string type;    ///< file, block, network, volume, dir
+  std::string device;  ///< disk, cdrom, floppy, lun
+  std::string path;    ///< file= or dev= (or dir=); empty for network and volume disks
+  std::string pool;    ///< for type='volume'
+  std::string volume;  ///< for type='volume'
+  std::string target;  ///< target dev, e.g. vda
+};
+
+struct DomainXml {
+  std::string name;
+  std::string uuid;      ///< canonical lower-case, or empty when the XML has none
+  std::string type;      ///< domain type: kvm, qemu, …
+  std::string emulator;  ///< devices/emulator
+  std::uint64_t memory_kib = 0;
+  unsigned vcpus = 0;
+  std::vector<DiskSource> disks;
+  std::vector<std::string> networks;  ///< interface type='network' sources
+  std::vector<std::string> pools;     ///< storage pools of volume disks
+
+  [[nodiscard]] DomainRef ref() const { return DomainRef{name, uuid}; }
+};
+
+/// Parses domain XML: hardened (no network, no entities, no DTD, at most 1 MiB). Errors have
+/// kind invalid and say what is wrong ("no <name>", "line 3: …").
+[[nodiscard]] Result<DomainXml> parse_domain_xml(std::string_view text);
+
+/// "8D5F…" or "8d5f…" with or without dashes → canonical "8d5f…-…"; empty when malformed.
+[[nodiscard]] std::string canonical_uuid(std::string_view text);
+
+}  // namespace vmha::virt

@@ -1,0 +1,63 @@
+// The hypervisor seam: every libvirt operation the agents need, behind one interface.
+//
+// Each call is bounded by its deadline, whatever the daemon does: an implementation returns
+// an Error of kind timed_out rather than block past it. Errors carry an ErrorKind:
+//   not_found    the domain (network, pool) does not exist
+//   unreachable  the daemon cannot be reached, or the connection broke
+//   denied       authentication or access control refused the call
+//   invalid      the operation is not valid in the domain's state (or not supported)
+//   timed_out    no answer before the deadline
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "vmha/ocf/deadline.hpp"
+#include "vmha/result.hpp"
+#include "vmha/virt/domain.hpp"
+
+namespace vmha::virt {
+
+/// virDomainShutdownFlagValues: which graceful shutdown methods to try (0 = hypervisor's choice).
+enum ShutdownMethod : unsigned {
+  shutdown_default = 0,
+  shutdown_acpi = 1,
+  shutdown_agent = 2,
+  shutdown_initctl = 4,
+  shutdown_signal = 8,
+  shutdown_paravirt = 16,
+};
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+
+  /// The domain's state, or nullopt when no such domain exists.
+  [[nodiscard]] virtual Result<std::optional<StateInfo>> state(const DomainRef& domain,
+                                                               const ocf::Deadline& deadline) = 0;
+  [[nodiscard]] virtual Result<DomainFacts> facts(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
+  /// Starts a transient domain from XML (virDomainCreateXML).
+  [[nodiscard]] virtual Result<void> create(const std::string& xml, const ocf::Deadline& deadline) = 0;
+  /// Defines (or redefines) a persistent domain from XML.
+  [[nodiscard]] virtual Result<void> define(const std::string& xml, const ocf::Deadline& deadline) = 0;
+  /// Starts a defined, inactive domain.
+  [[nodiscard]] virtual Result<void> start(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
+  [[nodiscard]] virtual Result<void> shutdown(const DomainRef& domain, unsigned methods,
+                                              const ocf::Deadline& deadline) = 0;
+  [[nodiscard]] virtual Result<void> destroy(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
+  /// Saves the running domain's state to `path` and stops it (virDomainSave).
+  [[nodiscard]] virtual Result<void> save(const DomainRef& domain, const std::string& path,
+                                          const ocf::Deadline& deadline) = 0;
+  /// Restores a domain saved to `path` (virDomainRestore).
+  [[nodiscard]] virtual Result<void> restore(const std::string& path, const ocf::Deadline& deadline) = 0;
+  /// The persistent definition with secure details (virDomainGetXMLDesc INACTIVE|SECURE).
+  [[nodiscard]] virtual Result<std::string> definition(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
+  /// Makes sure a virtual network is active.
+  [[nodiscard]] virtual Result<void> ensure_network(const std::string& name, const ocf::Deadline& deadline) = 0;
+  /// Makes sure a storage pool is active (started, or refreshed when it already is).
+  [[nodiscard]] virtual Result<void> ensure_pool(const std::string& name, const ocf::Deadline& deadline) = 0;
+  /// The URI of the connection (the resolved default when none was given).
+  [[nodiscard]] virtual Result<std::string> uri(const ocf::Deadline& deadline) = 0;
+};
+
+}  // namespace vmha::virt

@@ -1,0 +1,100 @@
+// An in-memory libvirt and QEMU process table for the agent's unit tests.
+//
+// FakeLibvirt is the world: domains, scripted failures and hangs, a call log. Time is a
+// ManualClock that call latencies and the agent's sleeps move. The agent gets FakeHypervisor
+// and FakeQemuProcesses objects that act on that world.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "VirtualDomain/job.hpp"
+#include "vmha/sys/clock.hpp"
+#include "vmha/virt/hypervisor.hpp"
+#include "vmha/virt/qemu_processes.hpp"
+
+namespace vmha::test {
+
+struct FakeDomain {
+  std::string name;
+  std::string uuid;
+  virt::StateInfo state{virt::DomainState::running, 1};
+  bool persistent = false;
+  unsigned vcpus = 1;
+  std::uint64_t max_memory_kib = 131072;
+  bool obeys_shutdown = true;       ///< a guest that reacts to ACPI
+  sys::Millis shutdown_takes{300};  ///< from the request to "shut off"
+  std::optional<sys::Clock::time_point> off_at;
+};
+
+struct FakeLibvirt {
+  explicit FakeLibvirt(sys::ManualClock& c) : clock(c) {}
+
+  FakeDomain& add(const std::string& name, const std::string& uuid,
+                  virt::StateInfo state = {virt::DomainState::running, 1}, bool persistent = false);
+  /// Ground truth for the tests: does a QEMU run this domain (any state but shut off)?
+  [[nodiscard]] bool runs(const std::string& name);
+  [[nodiscard]] bool has(const std::string& name) const { return domains.count(name) != 0; }
+
+  sys::ManualClock& clock;
+  std::map<std::string, FakeDomain> domains;          ///< by name
+  std::map<std::string, std::deque<Error>> failures;  ///< next errors, by operation name
+  std::map<std::string, sys::Millis> latency;         ///< simulated duration, by operation name
+  std::set<std::string> hung;                         ///< operations that never answer
+  bool unreachable = false;                           ///< every call fails: cannot connect
+  std::vector<std::string> calls;                     ///< "state vm1", "create vm1", …
+  unsigned last_shutdown_methods = 0;
+  std::map<std::string, std::pair<std::string, std::string>> saved;  ///< save file path → name, UUID
+
+  // QEMU processes, as /proc would show them when libvirtd is away.
+  virt::Evidence evidence = virt::Evidence::gone;
+  bool kill_works = true;
+  int kills = 0;
+};
+
+class FakeHypervisor final : public virt::Hypervisor {
+ public:
+  explicit FakeHypervisor(FakeLibvirt& world) : world_(world) {}
+
+  Result<std::optional<virt::StateInfo>> state(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+  Result<virt::DomainFacts> facts(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+  Result<void> create(const std::string& xml, const ocf::Deadline& deadline) override;
+  Result<void> define(const std::string& xml, const ocf::Deadline& deadline) override;
+  Result<void> start(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+  Result<void> shutdown(const virt::DomainRef& domain, unsigned methods, const ocf::Deadline& deadline) override;
+  Result<void> destroy(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+  Result<void> save(const virt::DomainRef& domain, const std::string& path, const ocf::Deadline& deadline) override;
+  Result<void> restore(const std::string& path, const ocf::Deadline& deadline) override;
+  Result<std::string> definition(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+  Result<void> ensure_network(const std::string& name, const ocf::Deadline& deadline) override;
+  Result<void> ensure_pool(const std::string& name, const ocf::Deadline& deadline) override;
+  Result<std::string> uri(const ocf::Deadline& deadline) override;
+
+ private:
+  /// Records the call, moves time, applies scripts. An error means the call fails with it.
+  std::optional<Error> enter(const std::string& op, const std::string& subject, const ocf::Deadline& deadline);
+  Result<FakeDomain*> lookup(const virt::DomainRef& ref);
+  void settle();
+  void stopped(FakeDomain& domain, int reason);
+
+  FakeLibvirt& world_;
+};
+
+class FakeQemuProcesses final : public virt::QemuProcesses {
+ public:
+  explicit FakeQemuProcesses(FakeLibvirt& world) : world_(world) {}
+  virt::ProcessCheck check(const virt::DomainRef& domain) override;
+  Result<void> kill(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+
+ private:
+  FakeLibvirt& world_;
+};
+
+/// Backends for the agent that act on `world`; `with_processes` false: no /proc evidence.
+[[nodiscard]] agents::Backends fake_backends(FakeLibvirt& world, bool with_processes = true);
+
+}  // namespace vmha::test
