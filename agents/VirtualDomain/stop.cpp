@@ -56,8 +56,11 @@ Result<Status> verify(Job& job, std::string_view how) {
     if (libvirt_away(state.error())) return without_libvirt(job, state.error());
     return fail(Status::err_generic, fmt::format("cannot verify the stop: {}", state.error().reason));
   }
-  return fail(Status::err_generic,
-              fmt::format("domain {} is still {} after {}", job.target.ref->label(), virt::describe(**state), how));
+  const Error still{Status::err_generic,
+                    fmt::format("domain {} is still {} after {}", job.target.ref->label(), virt::describe(**state), how),
+                    ErrorKind::other};
+  if (job.processes == nullptr) return tl::unexpected(still);
+  return without_libvirt(job, still);  // the last resort: power it off ourselves
 }
 
 /// save_config_on_stop: the current definition replaces the config file, atomically.
@@ -107,13 +110,14 @@ Result<bool> graceful(Job& job, const ocf::Deadline& until) {
   auto asked = job.hypervisor.shutdown(ref, job.settings.shutdown_methods, until);
   if (!asked) {
     if (asked.error().kind == ErrorKind::not_found) return true;
-    if (libvirt_away(asked.error())) return tl::unexpected(asked.error());
+    if (asked.error().kind == ErrorKind::unreachable) return tl::unexpected(asked.error());
     job.log().warning("graceful shutdown of {} refused: {}", ref.label(), asked.error().reason);
     return false;
   }
   auto& clock = job.services.clock;
   for (;;) {
-    const auto state = read_state(job, until.within(kQueryTime));
+    // `until` only ends the wait; each query has its own time, within the whole budget.
+    const auto state = read_state(job, job.query_deadline());
     if (is_gone(state)) return true;
     if (!state && libvirt_away(state.error())) return tl::unexpected(state.error());
     if (until.expired()) return false;

@@ -24,7 +24,12 @@ check "meta-data works as nobody from the installed location" \
 crm_validate() {
   crm_resource --validate --class ocf --provider vmha --agent VirtualDomain "$@"
 }
-check "crm_resource --validate with a config returns 0" expect_rc 0 crm_validate --option config=/etc/libvirt/qemu/vm1.xml
+config=$(mktemp --suffix=.xml)
+echo "<domain type='qemu'><name>vm1</name></domain>" >"$config"
+check "crm_resource --validate with a config returns 0" expect_rc 0 crm_validate --option config="$config"
+check "crm_resource --validate with a config missing here returns 5" \
+  expect_rc 5 crm_validate --option config=/nonexistent/vm1.xml
+rm -f "$config"
 check "crm_resource --validate with a bad boolean returns 6" \
   expect_rc 6 crm_validate --option config=/etc/vm1.xml --option force_stop=maybe
 check "crm_resource --validate without config returns 6" expect_rc 6 crm_validate

@@ -60,6 +60,9 @@ template <typename T>
 Result<T> Worker::call(std::string_view what, const ocf::Deadline& deadline,
                        std::function<Result<T>(virConnectPtr)> body) {
   if (wedged_) return fail(ocf::Status::err_generic, fmt::format("{}: libvirt is not answering", what), ErrorKind::timed_out);
+  if (deadline.expired()) {  // nothing was asked, so the connection stays usable
+    return fail(ocf::Status::err_generic, fmt::format("{}: no time left", what), ErrorKind::timed_out);
+  }
   auto answer = std::make_shared<std::promise<Result<T>>>();
   auto future = answer->get_future();
   post([shared = shared_, answer, body = std::move(body)] {
