@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
   }
   posix_spawn_file_actions_destroy(&actions);
   std::sort(times.begin(), times.end());
-  const double median = times.size() % 2 == 1 ? times[times.size() / 2]
-                                               : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+  const double median =
+      times.size() % 2 == 1 ? times[times.size() / 2] : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
   std::string rcs;
   for (const int code : codes) rcs += (rcs.empty() ? "" : ",") + std::to_string(code);
   std::printf("%s runs=%d median_ms=%.2f min_ms=%.2f max_ms=%.2f rc=%s\n", argv[3], runs, median, times.front(),

@@ -15,8 +15,7 @@ Result<Status> judge(const Job& job, virt::StateInfo info) {
   switch (info.state) {
     case DomainState::running:
     case DomainState::blocked:
-    case DomainState::shutting_down:
-      return Status::success;
+    case DomainState::shutting_down: return Status::success;
     case DomainState::paused:
       switch (info.reason) {
         case virt::paused_ioerror:
@@ -24,18 +23,14 @@ Result<Status> judge(const Job& job, virt::StateInfo info) {
         case virt::paused_watchdog:
         case virt::paused_postcopy_failed:
           return fail(Status::err_generic, fmt::format("domain {} is {}", name, virt::describe(info)));
-        default:
-          return Status::success;  // paused by an admin, a migration, a save or a snapshot
+        default: return Status::success;  // paused by an admin, a migration, a save or a snapshot
       }
     case DomainState::pm_suspended:
       if (job.settings.pmsuspended_is_running) return Status::success;
       return fail(Status::err_generic, fmt::format("domain {} was suspended by its guest", name));
-    case DomainState::crashed:
-      return fail(Status::err_generic, fmt::format("domain {} has crashed", name));
-    case DomainState::shut_off:
-      return Status::not_running;
-    case DomainState::no_state:
-      break;
+    case DomainState::crashed: return fail(Status::err_generic, fmt::format("domain {} has crashed", name));
+    case DomainState::shut_off: return Status::not_running;
+    case DomainState::no_state: break;
   }
   return fail(Status::err_generic, fmt::format("domain {} is in no known state", name));
 }
@@ -55,8 +50,7 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
     case virt::Evidence::gone:
       job.log().warning("{}; {}: domain {} is not running", why.reason, found.detail, name);
       return Status::not_running;
-    case virt::Evidence::unknown:
-      break;
+    case virt::Evidence::unknown: break;
   }
   return fail(Status::err_generic, fmt::format("{}; {}", why.reason, found.detail), why.kind);
 }
@@ -103,8 +97,8 @@ Result<void> run_monitor_scripts(Job& job) {
     if (!done->succeeded()) {
       std::string said = done->err.empty() ? done->out : done->err;
       said = said.substr(0, said.find('\n'));
-      return fail(ocf::Status::err_generic,
-                  fmt::format("monitor script {} failed ({}){}{}", script, done->describe(), said.empty() ? "" : ": ", said));
+      return fail(ocf::Status::err_generic, fmt::format("monitor script {} failed ({}){}{}", script, done->describe(),
+                                                        said.empty() ? "" : ": ", said));
     }
   }
   return {};

@@ -1,5 +1,8 @@
 #include "VirtualDomain/records.hpp"
 
+#include <sys/stat.h>
+
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -34,11 +37,43 @@ bool replace_file(const std::string& path, const std::string& content) {
 
 std::string safe(const std::string& key) {
   std::string out;
-  for (const char c : key) out.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' ? c : '_');
+  for (const char c : key)
+    out.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' ? c : '_');
   return out;
 }
 
+/// What identifies one version of a file: device, inode, size, modification and change times.
+std::optional<std::string> file_version(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+  return fmt::format("{} {} {} {}.{} {}.{}", info.st_dev, info.st_ino, info.st_size, info.st_mtim.tv_sec,
+                     info.st_mtim.tv_nsec, info.st_ctim.tv_sec, info.st_ctim.tv_nsec);
+}
+
 }  // namespace
+
+std::optional<virt::DomainRef> Records::config_identity(const std::string& config) const {
+  if (!enabled()) return std::nullopt;
+  const auto text = slurp(path("config"));
+  const auto version = file_version(config);
+  if (!text || !version) return std::nullopt;
+  std::istringstream lines(*text);
+  std::string recorded_path;
+  std::string recorded_version;
+  virt::DomainRef ref;
+  std::getline(lines, recorded_path);
+  std::getline(lines, recorded_version);
+  std::getline(lines, ref.name);
+  std::getline(lines, ref.uuid);
+  if (recorded_path != config || recorded_version != *version || ref.name.empty()) return std::nullopt;
+  return ref;
+}
+
+bool Records::remember_config_identity(const std::string& config, const virt::DomainRef& domain) const {
+  const auto version = file_version(config);
+  if (!enabled() || !version) return true;
+  return replace_file(path("config"), fmt::format("{}\n{}\n{}\n{}\n", config, *version, domain.name, domain.uuid));
+}
 
 Records Records::from_environment(const sys::Environment& env, const std::string& resource) {
   return Records(env.non_empty("HA_RSCTMP").value_or("/run/resource-agents"), resource);

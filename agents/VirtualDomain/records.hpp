@@ -27,6 +27,11 @@ class Records {
   bool remember_domain(const virt::DomainRef& domain) const;
   bool forget_domain() const;
 
+  /// The domain named by `config`, as last read from it, while the file is unchanged
+  /// (same device, inode, size and times): the monitor's fast path needs no XML parser.
+  [[nodiscard]] std::optional<virt::DomainRef> config_identity(const std::string& config) const;
+  bool remember_config_identity(const std::string& config, const virt::DomainRef& domain) const;
+
   [[nodiscard]] std::map<std::string, std::string> utilization() const;
   bool remember_utilization(const std::map<std::string, std::string>& values) const;
 

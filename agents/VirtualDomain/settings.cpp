@@ -16,7 +16,9 @@ tl::unexpected<Error> misconfigured(std::string reason) {
   return fail(ocf::Status::err_configured, std::move(reason), ErrorKind::invalid);
 }
 
-bool is_absolute(const std::string& path) { return !path.empty() && path.front() == '/'; }
+bool is_absolute(const std::string& path) {
+  return !path.empty() && path.front() == '/';
+}
 
 Result<unsigned> shutdown_methods(const std::string& modes) {
   struct Mode {
@@ -33,8 +35,8 @@ Result<unsigned> shutdown_methods(const std::string& modes) {
   for (std::string mode; std::getline(list, mode, ',');) {
     const auto* found = std::find_if(kModes.begin(), kModes.end(), [&](const Mode& m) { return m.name == mode; });
     if (found == kModes.end()) {
-      return misconfigured(fmt::format(
-          "parameter 'shutdown_mode': '{}' is not one of acpi, agent, initctl, signal, paravirt", mode));
+      return misconfigured(
+          fmt::format("parameter 'shutdown_mode': '{}' is not one of acpi, agent, initctl, signal, paravirt", mode));
     }
     bits |= found->bit;
   }

@@ -32,15 +32,18 @@ Result<void> wait_running(Job& job) {
       const auto s = (*state)->state;
       if (s == DomainState::running || s == DomainState::blocked) return {};
       if (s == DomainState::shut_off || s == DomainState::crashed) {
-        return fail(Status::err_generic,
-                    fmt::format("domain {} is {} right after its start", job.target.ref->label(), virt::describe(**state)));
+        return fail(Status::err_generic, fmt::format("domain {} is {} right after its start", job.target.ref->label(),
+                                                     virt::describe(**state)));
       }
     } else {
-      return fail(Status::err_generic, fmt::format("domain {} vanished right after its start", job.target.ref->label()));
+      return fail(Status::err_generic,
+                  fmt::format("domain {} vanished right after its start", job.target.ref->label()));
     }
     if (job.deadline().expired()) {
-      return fail(Status::err_generic, fmt::format("domain {} is still {} at the deadline", job.target.ref->label(),
-                                                   virt::describe(**state)), ErrorKind::timed_out);
+      return fail(
+          Status::err_generic,
+          fmt::format("domain {} is still {} at the deadline", job.target.ref->label(), virt::describe(**state)),
+          ErrorKind::timed_out);
     }
     sleep_a_little(job, kPollInterval);
   }
@@ -88,7 +91,8 @@ Result<void> prepare_overlay(Job& job) {
   auto format = image_format(job, job.settings.backingfile);
   if (!format) return tl::unexpected(format.error());
   job.log().info("creating overlay {} on {}", overlay, job.settings.backingfile);
-  return run_tool(job, {"qemu-img", "create", "-q", "-f", "qcow2", "-F", *format, "-b", job.settings.backingfile, overlay});
+  return run_tool(job,
+                  {"qemu-img", "create", "-q", "-f", "qcow2", "-F", *format, "-b", job.settings.backingfile, overlay});
 }
 
 Result<void> start_resources(Job& job) {
@@ -108,7 +112,8 @@ Result<void> launch(Job& job, bool defined) {
   if (!job.settings.backingfile.empty()) {
     if (auto ok = prepare_overlay(job); !ok) return ok;
   }
-  if (!defined && job.settings.backingfile.empty()) return job.hypervisor.create(job.target.config_text, job.deadline());
+  if (!defined && job.settings.backingfile.empty())
+    return job.hypervisor.create(job.target.config_text, job.deadline());
   if (auto ok = job.hypervisor.define(job.target.config_text, job.deadline()); !ok) return ok;
   if (job.settings.stateless && !job.settings.copyindirs.empty()) {
     std::vector<std::string> argv{"virt-copy-in", "-d", ref.name};
@@ -144,8 +149,7 @@ Result<Status> start(Job& job) {
           return tl::unexpected(failed(ok.error(), "cannot start"));
         }
         break;
-      case DomainState::shut_off:
-        break;
+      case DomainState::shut_off: break;
     }
     // A transient domain that stopped is gone; only a persistent one is still defined.
     auto facts = job.hypervisor.facts(ref, job.query_deadline());
@@ -154,7 +158,8 @@ Result<Status> start(Job& job) {
   if (job.settings.start_resources) {
     if (auto ok = start_resources(job); !ok) return tl::unexpected(failed(ok.error(), "cannot start"));
   }
-  const std::string saved = job.settings.snapshot.empty() ? "" : fmt::format("{}/{}.state", job.settings.snapshot, ref.name);
+  const std::string saved =
+      job.settings.snapshot.empty() ? "" : fmt::format("{}/{}.state", job.settings.snapshot, ref.name);
   std::error_code ec;
   if (!saved.empty() && std::filesystem::exists(saved, ec)) {
     job.log().info("restoring domain {} from {}", ref.label(), saved);
@@ -168,7 +173,8 @@ Result<Status> start(Job& job) {
   if (auto ok = wait_running(job); !ok) return tl::unexpected(ok.error());
   if (auto ok = wait_scripts(job); !ok) return tl::unexpected(ok.error());
   virt::DomainRef started = ref;
-  if (auto facts = job.hypervisor.facts(ref, job.query_deadline()); facts && started.uuid.empty()) started.uuid = facts->uuid;
+  if (auto facts = job.hypervisor.facts(ref, job.query_deadline()); facts && started.uuid.empty())
+    started.uuid = facts->uuid;
   if (!job.records.remember_domain(started)) job.log().warning("cannot write {}", job.records.path("domain"));
   job.log().info("domain {} is running", ref.label());
   return Status::success;

@@ -56,9 +56,10 @@ Result<Status> verify(Job& job, std::string_view how) {
     if (libvirt_away(state.error())) return without_libvirt(job, state.error());
     return fail(Status::err_generic, fmt::format("cannot verify the stop: {}", state.error().reason));
   }
-  const Error still{Status::err_generic,
-                    fmt::format("domain {} is still {} after {}", job.target.ref->label(), virt::describe(**state), how),
-                    ErrorKind::other};
+  const Error still{
+      Status::err_generic,
+      fmt::format("domain {} is still {} after {}", job.target.ref->label(), virt::describe(**state), how),
+      ErrorKind::other};
   if (job.processes == nullptr) return tl::unexpected(still);
   return without_libvirt(job, still);  // the last resort: power it off ourselves
 }
@@ -150,8 +151,8 @@ Result<Status> stop(Job& job) {
   }
 
   // Graceful first, unless forced or the guest cannot react (paused, crashed, suspended).
-  const bool can_shut_down = current == DomainState::running || current == DomainState::blocked ||
-                             current == DomainState::shutting_down;
+  const bool can_shut_down =
+      current == DomainState::running || current == DomainState::blocked || current == DomainState::shutting_down;
   if (!job.settings.force_stop && can_shut_down) {
     const auto budget = job.deadline().remaining();
     const auto reserve = std::min<std::chrono::milliseconds>(job.settings.destroy_reserve, budget / 2);

@@ -28,6 +28,7 @@ Target locate(const Settings& settings, const Records& records) {
     auto parsed = virt::parse_domain_xml(target.config_text);
     if (parsed) {
       target.ref = parsed->ref();
+      records.remember_config_identity(settings.config, *target.ref);
       target.config = std::move(*parsed);
     } else {
       target.config_problem = parsed.error();

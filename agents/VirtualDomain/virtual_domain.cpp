@@ -7,19 +7,20 @@
 namespace vmha::agents {
 
 Backends real_backends() {
-  return Backends{
-      [](const std::string& uri) { return virt::make_libvirt_hypervisor(uri); },
-      [](const std::string& uri) -> std::unique_ptr<virt::QemuProcesses> {
-        const auto dir = virt::qemu_pid_dir(uri);
-        if (!dir) return nullptr;
-        return std::make_unique<virt::ProcQemuProcesses>(*dir);
-      }};
+  return Backends{[](const std::string& uri) { return virt::make_libvirt_hypervisor(uri); },
+                  [](const std::string& uri) -> std::unique_ptr<virt::QemuProcesses> {
+                    const auto dir = virt::qemu_pid_dir(uri);
+                    if (!dir) return nullptr;
+                    return std::make_unique<virt::ProcQemuProcesses>(*dir);
+                  }};
 }
 
-ocf::AgentDefinition virtual_domain_definition() { return virtual_domain_definition(real_backends()); }
+ocf::AgentDefinition virtual_domain_definition() {
+  return virtual_domain_definition(real_backends());
+}
 
 ocf::AgentDefinition virtual_domain_definition(Backends backends) {
-  return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata,
+  return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata, &VirtualDomain_metadata_table(),
                               [backends = std::move(backends)](const ocf::Services& services) {
                                 return std::make_unique<VirtualDomainAgent>(services, backends);
                               }};
@@ -30,8 +31,7 @@ Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   if (!settings) return tl::unexpected(settings.error());
   const std::string& action = request.call.action;
   // Without a URI libvirt picks its default; the /proc evidence follows the same choice.
-  const std::string uri =
-      settings->hypervisor.empty() ? services_.env.non_empty("LIBVIRT_DEFAULT_URI").value_or("") : settings->hypervisor;
+  const std::string uri = effective_uri(*settings, services_.env);
   auto hypervisor = backends_.hypervisor(uri);
   auto processes = backends_.processes(uri);
   auto records = Records::from_environment(services_.env, request.call.resource);

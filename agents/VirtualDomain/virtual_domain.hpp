@@ -1,13 +1,11 @@
 // The VirtualDomain agent: actions over one libvirt domain.
 #pragma once
 
+#include "VirtualDomain/front.hpp"
 #include "VirtualDomain/job.hpp"
 #include "vmha/ocf/agent.hpp"
 
 namespace vmha::agents {
-
-/// The embedded ocf-metadata/VirtualDomain.xml.
-extern const std::string_view VirtualDomain_metadata;
 
 /// The agent with real backends (libvirt, /proc).
 [[nodiscard]] ocf::AgentDefinition virtual_domain_definition();

@@ -18,7 +18,13 @@ check "meta-data works as nobody" \
 check "validate-all without config exits 6" expect_rc 6 env -i "$agent" validate-all
 check "... naming the parameter" \
   test "$(last_reason env -i "$agent" validate-all)" = "required parameter 'config' is not set"
-check "validate-all with a config exits 0" expect_rc 0 env -i OCF_RESKEY_config=/etc/vm1.xml "$agent" validate-all
+config=$(mktemp --suffix=.xml)
+echo "<domain type='qemu'><name>vm1</name></domain>" >"$config"
+check "validate-all with a config exits 0" expect_rc 0 env -i OCF_RESKEY_config="$config" "$agent" validate-all
+check "validate-all with a config missing here exits 5" \
+  expect_rc 5 env -i OCF_RESKEY_config=/nonexistent/vm1.xml "$agent" validate-all
+rm -f "$config"
+check "the front loads no libvirt and no libxml2" sh -c "! ldd '$agent' 2>/dev/null | grep -Eq 'libvirt|libxml2'"
 check "usage exits 0" expect_rc 0 "$agent" usage
 check "--version names vmha" sh -c "'$agent' --version | grep -q '(vmha)'"
 check "stderr holds nothing after the exit reason" \

@@ -8,8 +8,7 @@ namespace vmha::test {
 
 using virt::DomainState;
 
-FakeDomain& FakeLibvirt::add(const std::string& name, const std::string& uuid, virt::StateInfo state,
-                             bool persistent) {
+FakeDomain& FakeLibvirt::add(const std::string& name, const std::string& uuid, virt::StateInfo state, bool persistent) {
   FakeDomain& domain = domains[name];
   domain.name = name;
   domain.uuid = uuid;
@@ -88,8 +87,8 @@ Result<virt::DomainFacts> FakeHypervisor::facts(const virt::DomainRef& ref, cons
   auto domain = lookup(ref);
   if (!domain) return tl::unexpected(domain.error());
   const FakeDomain& found = **domain;
-  return virt::DomainFacts{found.name, found.uuid, found.vcpus, found.max_memory_kib, found.persistent,
-                           found.state.state != DomainState::shut_off};
+  return virt::DomainFacts{found.name,           found.uuid,       found.vcpus,
+                           found.max_memory_kib, found.persistent, found.state.state != DomainState::shut_off};
 }
 
 Result<void> FakeHypervisor::create(const std::string& xml, const ocf::Deadline& d) {
@@ -173,9 +172,10 @@ Result<std::string> FakeHypervisor::definition(const virt::DomainRef& ref, const
   if (auto error = enter("definition", ref.name, d)) return tl::unexpected(*error);
   auto domain = lookup(ref);
   if (!domain) return tl::unexpected(domain.error());
-  return fmt::format("<domain type='qemu'><name>{}</name><uuid>{}</uuid><memory>{}</memory><vcpu>{}</vcpu>"
-                     "<description>saved</description></domain>",
-                     (*domain)->name, (*domain)->uuid, (*domain)->max_memory_kib, (*domain)->vcpus);
+  return fmt::format(
+      "<domain type='qemu'><name>{}</name><uuid>{}</uuid><memory>{}</memory><vcpu>{}</vcpu>"
+      "<description>saved</description></domain>",
+      (*domain)->name, (*domain)->uuid, (*domain)->max_memory_kib, (*domain)->vcpus);
 }
 
 Result<void> FakeHypervisor::ensure_network(const std::string& name, const ocf::Deadline& d) {
@@ -213,12 +213,11 @@ Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::D
 }
 
 agents::Backends fake_backends(FakeLibvirt& world, bool with_processes) {
-  return agents::Backends{
-      [&world](const std::string&) { return std::make_unique<FakeHypervisor>(world); },
-      [&world, with_processes](const std::string&) -> std::unique_ptr<virt::QemuProcesses> {
-        if (!with_processes) return nullptr;
-        return std::make_unique<FakeQemuProcesses>(world);
-      }};
+  return agents::Backends{[&world](const std::string&) { return std::make_unique<FakeHypervisor>(world); },
+                          [&world, with_processes](const std::string&) -> std::unique_ptr<virt::QemuProcesses> {
+                            if (!with_processes) return nullptr;
+                            return std::make_unique<FakeQemuProcesses>(world);
+                          }};
 }
 
 }  // namespace vmha::test

@@ -132,8 +132,8 @@ TEST_CASE("QEMU evidence comes from this node's pid file and /proc", "[virt][pro
   CHECK(processes.check(ref).evidence == Evidence::gone);  // no pid file
   std::ofstream(run + "/vm1.pid") << "4242\n";
   CHECK(processes.check(ref).evidence == Evidence::gone);  // stale: no such process
-  make_process(4242, 'S', "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-uuid\0"s +
-                              vmha::test::kUuid + "\0"s);
+  make_process(4242, 'S',
+               "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-uuid\0"s + vmha::test::kUuid + "\0"s);
   const auto found = processes.check(ref);
   CHECK(found.evidence == Evidence::running);
   CHECK(found.pid == 4242);

@@ -14,7 +14,9 @@ using vmha::virt::StateInfo;
 
 namespace {
 
-vmha::Error error_of(ErrorKind kind) { return vmha::Error{vmha::ocf::Status::err_generic, "injected", kind}; }
+vmha::Error error_of(ErrorKind kind) {
+  return vmha::Error{vmha::ocf::Status::err_generic, "injected", kind};
+}
 
 }  // namespace
 
@@ -92,7 +94,8 @@ TEST_CASE("probes never touch the CIB; monitors write utilization only when it c
   CHECK(h.fakes.runner.ran.empty());
 
   h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "10000");
-  for (int i = 0; i < 3; ++i) h.fakes.runner.answers.emplace_back(vmha::sys::Completion{0, 0, false, "", "", Millis{1}});
+  for (int i = 0; i < 3; ++i)
+    h.fakes.runner.answers.emplace_back(vmha::sys::Completion{0, 0, false, "", "", Millis{1}});
   CHECK(h.run("monitor").rc == 0);
   REQUIRE(h.fakes.runner.ran.size() == 3);
   CHECK(h.fakes.runner.ran[0] == std::vector<std::string>{"crm_resource", "--resource", "vm1", "--utilization",
@@ -202,7 +205,8 @@ TEST_CASE("start fails clearly when the config is missing or malformed on this n
 
 TEST_CASE("start reports libvirt's refusal and gives up at the deadline", "[vd][start]") {
   AgentHarness h;
-  h.world.failures["create"].push_back(vmha::Error{vmha::ocf::Status::err_generic, "cannot allocate memory", ErrorKind::other});
+  h.world.failures["create"].push_back(
+      vmha::Error{vmha::ocf::Status::err_generic, "cannot allocate memory", ErrorKind::other});
   auto outcome = h.run("start");
   CHECK(outcome.rc == 1);
   CHECK(outcome.reason() == "cannot start: cannot allocate memory");
@@ -389,11 +393,11 @@ TEST_CASE("safety invariants hold for every action, state and fault", "[vd][inva
   const auto outcome = h.run(run_action);
   const bool runs_after = h.world.runs("vm1") && !(h.world.kills > 0);
   CAPTURE(action, initial, fault, evidence_known, outcome.rc, outcome.err);
-  CHECK(outcome.took <= h.budget());                        // never past the deadline
+  CHECK(outcome.took <= h.budget());  // never past the deadline
   if (outcome.rc != 0 && outcome.rc != 7 && outcome.rc != 190) CHECK_FALSE(outcome.reason().empty());
   if (run_action == "stop") {
-    CHECK(outcome.rc != 7);                                 // stop never answers "not running"
-    if (outcome.rc == 0) CHECK_FALSE(runs_after);           // 0 only when verifiably gone
+    CHECK(outcome.rc != 7);                        // stop never answers "not running"
+    if (outcome.rc == 0) CHECK_FALSE(runs_after);  // 0 only when verifiably gone
   }
   if (run_action == "monitor" && outcome.rc == 7) CHECK_FALSE(runs_after);  // never a false "stopped"
   if (run_action == "start" && outcome.rc == 0) CHECK(runs_after);

@@ -11,6 +11,7 @@
 
 #include "vmha/ocf/exit_reason.hpp"
 #include "vmha/ocf/trace.hpp"
+#include "vmha/ocf/values.hpp"
 #include "vmha/sys/ocf_logger.hpp"
 
 namespace vmha::ocf {
@@ -26,6 +27,8 @@ struct Cli {
 
 Cli parse_command_line(const std::vector<std::string>& args, std::string_view agent, std::string_view version,
                        std::FILE* out, std::FILE* err) {
+  // The way Pacemaker calls: an action and nothing to parse. CLI11 is for people.
+  if (args.size() >= 2 && !args[1].empty() && args[1].front() != '-') return Cli{args[1], std::nullopt};
   CLI::App app{fmt::format("{}: an OCF resource agent of vmha. Pacemaker runs it as '{} <action>', with its "
                            "parameters in OCF_RESKEY_* variables; '{} usage' lists the actions.",
                            agent, agent, agent),
@@ -60,6 +63,19 @@ int finish(const Error& error, sys::Logger& log, std::FILE* err, const sys::Envi
   return exit_code(error.status);
 }
 
+/// Where the deadline counts from: this process's start, or the start of the agent's front
+/// process when that handed the action over (VMHA_AGENT_STARTED_NS, CLOCK_MONOTONIC).
+sys::Clock::time_point start_of(const Services& services) {
+  const auto now = services.clock.now();
+  const auto handed = services.env.non_empty("VMHA_AGENT_STARTED_NS");
+  if (!handed) return now;
+  const auto nanos = parse_integer(*handed);
+  if (!nanos) return now;
+  const sys::Clock::time_point then{std::chrono::nanoseconds(*nanos)};
+  if (then > now || now - then > std::chrono::hours(1)) return now;
+  return then;
+}
+
 }  // namespace
 
 std::string usage_line(std::string_view agent, const Metadata& metadata) {
@@ -73,9 +89,9 @@ std::string usage_line(std::string_view agent, const Metadata& metadata) {
 
 int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent, const Services& services,
              std::FILE* out, std::FILE* err) {
-  const auto started = services.clock.now();
-  auto metadata = parse_metadata(agent.metadata_xml);
-  const std::string version = metadata ? metadata->version : std::string("unknown");
+  const auto started = start_of(services);
+  const Metadata* metadata = agent.metadata;
+  const std::string version = metadata->version;
   const Cli cli = parse_command_line(args, agent.name, version, out, err);
   if (cli.exit_now) return *cli.exit_now;
 
@@ -84,7 +100,6 @@ int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent,
     std::fflush(out);
     return exit_code(Status::success);
   }
-  if (!metadata) return finish(Error{Status::err_generic, metadata.error().reason}, services.log, err, services.env);
   if (cli.action.empty()) {
     std::fprintf(err, "%s\n", usage_line(agent.name, *metadata).c_str());
     return finish(Error{Status::err_unimplemented, "no action given"}, services.log, err, services.env);
@@ -119,7 +134,7 @@ int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent,
                      deadline.remaining().count(), call->is_probe() ? ", probe" : "");
 
   auto implementation = agent.make(services);
-  const auto result = implementation->perform(Request{*call, *params, *metadata, deadline});
+  const auto result = implementation->perform(Request{*call, *params, *metadata, deadline, started});
   if (!result) return finish(result.error(), services.log, err, services.env);
   services.log.debug("{} returns {} ({})", call->action, exit_code(*result), name(*result));
   return exit_code(*result);

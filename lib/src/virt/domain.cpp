@@ -1,6 +1,7 @@
 #include "vmha/virt/domain.hpp"
 
 #include <array>
+#include <cctype>
 
 #include <fmt/core.h>
 
@@ -24,16 +25,16 @@ std::string_view state_name(DomainState state) {
 // Reason names for the states whose reasons decide something (libvirt-domain.h).
 std::string_view reason_name(DomainState state, int reason) {
   static constexpr std::array<std::string_view, 14> kPaused{
-      "unknown",       "user",     "migration",         "save",          "dump",     "I/O error", "watchdog",
-      "from snapshot", "shutdown", "snapshot",          "guest crashed", "starting", "post-copy", "post-copy failed"};
+      "unknown",       "user",     "migration", "save",          "dump",     "I/O error", "watchdog",
+      "from snapshot", "shutdown", "snapshot",  "guest crashed", "starting", "post-copy", "post-copy failed"};
   static constexpr std::array<std::string_view, 10> kRunning{
-      "unknown",  "booted",      "migrated", "restored",        "from snapshot",
-      "unpaused", "migration cancelled", "save cancelled", "wakeup", "crashed"};
+      "unknown",        "booted", "migrated", "restored", "from snapshot", "unpaused", "migration cancelled",
+      "save cancelled", "wakeup", "crashed"};
   static constexpr std::array<std::string_view, 9> kShutOff{
       "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed", "from snapshot", "daemon"};
   const auto pick = [reason](const auto& names) -> std::string_view {
     return reason >= 0 && static_cast<std::size_t>(reason) < names.size() ? names[static_cast<std::size_t>(reason)]
-                                                                            : "unknown";
+                                                                          : "unknown";
   };
   switch (state) {
     case DomainState::paused: return pick(kPaused);
@@ -44,6 +45,18 @@ std::string_view reason_name(DomainState state, int reason) {
 }
 
 }  // namespace
+
+std::string canonical_uuid(std::string_view text) {
+  std::string hex;
+  for (const char c : text) {
+    if (c == '-') continue;
+    if (std::isxdigit(static_cast<unsigned char>(c)) == 0) return {};
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() != 32) return {};
+  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4), hex.substr(16, 4),
+                     hex.substr(20));
+}
 
 std::string describe(StateInfo info) {
   const auto reason = reason_name(info.state, info.reason);

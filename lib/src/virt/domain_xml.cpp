@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::size_t kMaxDomainXml = 1U << 20U;
 
-Error invalid(std::string reason) { return Error{ocf::Status::err_args, std::move(reason), ErrorKind::invalid}; }
+Error invalid(std::string reason) {
+  return Error{ocf::Status::err_args, std::move(reason), ErrorKind::invalid};
+}
 
 std::string trimmed(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -55,18 +57,6 @@ DiskSource read_disk(xmlNodePtr disk) {
 }
 
 }  // namespace
-
-std::string canonical_uuid(std::string_view text) {
-  std::string hex;
-  for (const char c : text) {
-    if (c == '-') continue;
-    if (std::isxdigit(static_cast<unsigned char>(c)) == 0) return {};
-    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  if (hex.size() != 32) return {};
-  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4), hex.substr(16, 4),
-                     hex.substr(20));
-}
 
 Result<DomainXml> parse_domain_xml(std::string_view text) {
   auto doc = xml::Document::parse(text, "domain XML", {.max_bytes = kMaxDomainXml, .allow_doctype = false});

@@ -9,9 +9,6 @@
 
 namespace vmha::virt::detail {
 
-/// The kind of failure a libvirt error code (and error domain) stands for.
-[[nodiscard]] ErrorKind classify(int code, int domain) noexcept;
-
 /// The calling thread's last libvirt error as an Error; "what" says what was attempted.
 /// When `connection` is given and no longer alive, the kind is unreachable.
 [[nodiscard]] Error last_error(std::string_view what, virConnectPtr connection = nullptr);

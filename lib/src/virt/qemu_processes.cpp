@@ -2,9 +2,9 @@
 
 #include <signal.h>
 
-#include <filesystem>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 

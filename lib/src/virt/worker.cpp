@@ -59,7 +59,8 @@ Result<virConnectPtr> Worker::connection(Shared& shared) {
   const char* uri = shared.uri.empty() ? nullptr : shared.uri.c_str();
   Connection opened(virConnectOpen(uri));
   if (!opened) {
-    Error error = last_error(fmt::format("cannot connect to {}", shared.uri.empty() ? "libvirt's default URI" : shared.uri));
+    Error error =
+        last_error(fmt::format("cannot connect to {}", shared.uri.empty() ? "libvirt's default URI" : shared.uri));
     if (error.kind != ErrorKind::denied) error.kind = ErrorKind::unreachable;
     return tl::unexpected(std::move(error));
   }

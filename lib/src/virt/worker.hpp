@@ -59,7 +59,8 @@ class Worker {
 template <typename T>
 Result<T> Worker::call(std::string_view what, const ocf::Deadline& deadline,
                        std::function<Result<T>(virConnectPtr)> body) {
-  if (wedged_) return fail(ocf::Status::err_generic, fmt::format("{}: libvirt is not answering", what), ErrorKind::timed_out);
+  if (wedged_)
+    return fail(ocf::Status::err_generic, fmt::format("{}: libvirt is not answering", what), ErrorKind::timed_out);
   if (deadline.expired()) {  // nothing was asked, so the connection stays usable
     return fail(ocf::Status::err_generic, fmt::format("{}: no time left", what), ErrorKind::timed_out);
   }
@@ -71,7 +72,8 @@ Result<T> Worker::call(std::string_view what, const ocf::Deadline& deadline,
   });
   if (future.wait_until(deadline.at()) != std::future_status::ready) {
     wedged_ = true;
-    return fail(ocf::Status::err_generic, fmt::format("{}: libvirt did not answer in time", what), ErrorKind::timed_out);
+    return fail(ocf::Status::err_generic, fmt::format("{}: libvirt did not answer in time", what),
+                ErrorKind::timed_out);
   }
   return future.get();
 }

@@ -32,6 +32,7 @@ struct Request {
   const Params& params;
   const Metadata& metadata;
   const Deadline& deadline;
+  sys::Clock::time_point started;  ///< when the action began (the deadline counts from here)
 };
 
 class Agent {
@@ -45,7 +46,8 @@ class Agent {
 
 struct AgentDefinition {
   std::string_view name;          ///< the resource type, e.g. "VirtualDomain"
-  std::string_view metadata_xml;  ///< the embedded ocf-metadata/<name>.xml
+  std::string_view metadata_xml;  ///< ocf-metadata/<name>.xml, embedded at build time
+  const Metadata* metadata;       ///< the same, parsed at build time
   std::function<std::unique_ptr<Agent>(const Services&)> make;
 };
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace vmha::virt {
 
@@ -43,6 +44,9 @@ enum PausedReason : int {
   paused_postcopy = 12,
   paused_postcopy_failed = 13,
 };
+
+/// "8D5F…" or "8d5f…" with or without dashes → canonical "8d5f…-…"; empty when malformed.
+[[nodiscard]] std::string canonical_uuid(std::string_view text);
 
 /// "running (booted)", "paused (I/O error)", "shut off (destroyed)".
 [[nodiscard]] std::string describe(StateInfo info);

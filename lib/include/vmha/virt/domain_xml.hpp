@@ -38,7 +38,4 @@ struct DomainXml {
 /// kind invalid and say what is wrong ("no <name>", "line 3: …").
 [[nodiscard]] Result<DomainXml> parse_domain_xml(std::string_view text);
 
-/// "8D5F…" or "8d5f…" with or without dashes → canonical "8d5f…-…"; empty when malformed.
-[[nodiscard]] std::string canonical_uuid(std::string_view text);
-
 }  // namespace vmha::virt

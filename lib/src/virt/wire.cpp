@@ -1,0 +1,434 @@
+#include "vmha/virt/wire.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "classify.hpp"
+#include "vmha/virt/qemu_processes.hpp"
+
+namespace vmha::virt {
+namespace {
+
+// The remote program and the procedures used (src/remote/remote_protocol.x).
+constexpr std::uint32_t kProgram = 0x20008086;
+constexpr std::uint32_t kVersion = 1;
+constexpr std::int32_t kConnectOpen = 1;
+constexpr std::int32_t kDomainGetInfo = 16;
+constexpr std::int32_t kDomainLookupByName = 23;
+constexpr std::int32_t kAuthList = 66;
+constexpr std::int32_t kAuthPolkit = 70;
+constexpr std::int32_t kDomainGetState = 212;
+constexpr std::int32_t kAuthTypePolkit = 2;
+// Message types and statuses (src/rpc/virnetprotocol.x).
+constexpr std::int32_t kCall = 0;
+constexpr std::int32_t kReply = 1;
+constexpr std::int32_t kStatusError = 1;
+constexpr std::uint32_t kMaxMessage = 1U << 20U;  // far above any reply used here
+constexpr int kErrAuthFailed = 45;                // VIR_ERR_AUTH_FAILED
+
+/// XDR encoding: big-endian 4-byte words, strings padded to 4 bytes.
+class Encoder {
+ public:
+  void u32(std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes_.push_back(static_cast<char>((v >> shift) & 0xffU));
+  }
+  void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
+  void opaque(std::string_view data) {
+    bytes_.insert(bytes_.end(), data.begin(), data.end());
+    while (bytes_.size() % 4 != 0) bytes_.push_back('\0');
+  }
+  void string(std::string_view text) {
+    u32(static_cast<std::uint32_t>(text.size()));
+    opaque(text);
+  }
+  [[nodiscard]] std::vector<char> take() { return std::move(bytes_); }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(std::string_view data) : data_(data) {}
+  std::optional<std::uint32_t> u32() {
+    if (data_.size() - at_ < 4 || at_ > data_.size()) return std::nullopt;
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8U) | static_cast<unsigned char>(data_[at_ + static_cast<std::size_t>(i)]);
+    at_ += 4;
+    return v;
+  }
+  std::optional<std::int32_t> i32() {
+    const auto v = u32();
+    if (!v) return std::nullopt;
+    return static_cast<std::int32_t>(*v);
+  }
+  std::optional<std::uint64_t> u64() {
+    const auto high = u32();
+    const auto low = u32();
+    if (!high || !low) return std::nullopt;
+    return (static_cast<std::uint64_t>(*high) << 32U) | *low;
+  }
+  std::optional<std::string> opaque(std::size_t length) {
+    const std::size_t padded = (length + 3) / 4 * 4;
+    if (data_.size() - at_ < padded) return std::nullopt;
+    std::string out(data_.substr(at_, length));
+    at_ += padded;
+    return out;
+  }
+  std::optional<std::string> string() {
+    const auto length = u32();
+    if (!length || *length > kMaxMessage) return std::nullopt;
+    return opaque(*length);
+  }
+  std::optional<std::string> optional_string() {
+    const auto present = u32();
+    if (!present) return std::nullopt;
+    if (*present == 0) return std::string();
+    return string();
+  }
+
+ private:
+  std::string_view data_;
+  std::size_t at_ = 0;
+};
+
+/// A domain as the protocol names it: name, raw UUID, id.
+struct WireDomain {
+  std::string name;
+  std::string uuid;  ///< 16 raw bytes
+  std::int32_t id = 0;
+};
+
+void encode_domain(Encoder& e, const WireDomain& d) {
+  e.string(d.name);
+  e.opaque(d.uuid);
+  e.i32(d.id);
+}
+
+std::optional<WireDomain> decode_domain(Decoder& d) {
+  WireDomain out;
+  auto name = d.string();
+  auto uuid = d.opaque(16);
+  auto id = d.i32();
+  if (!name || !uuid || !id) return std::nullopt;
+  out.name = std::move(*name);
+  out.uuid = std::move(*uuid);
+  out.id = *id;
+  return out;
+}
+
+std::optional<std::string> raw_uuid(const std::string& canonical) {
+  std::string hex;
+  for (const char c : canonical) {
+    if (c != '-') hex.push_back(c);
+  }
+  if (hex.size() != 32) return std::nullopt;
+  std::string raw;
+  for (std::size_t i = 0; i < 32; i += 2) {
+    raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return raw;
+}
+
+std::string canonical_from_raw(const std::string& raw) {
+  std::string hex;
+  for (const char c : raw) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+  return canonical_uuid(hex);
+}
+
+Error wire_error(std::string reason, ErrorKind kind = ErrorKind::other) {
+  return Error{ocf::Status::err_generic, std::move(reason), kind};
+}
+
+/// One connection to libvirtd; every read and write bounded by the caller's deadline.
+class Connection {
+ public:
+  explicit Connection(std::string socket_path) : path_(std::move(socket_path)) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  /// Calls `procedure` with `args`; the reply body, or the daemon's error.
+  Result<std::string> call(std::int32_t procedure, const std::vector<char>& args, const ocf::Deadline& deadline) {
+    if (fd_ < 0) {
+      if (auto opened = open(deadline); !opened) return tl::unexpected(opened.error());
+    }
+    return exchange(procedure, args, deadline);
+  }
+
+ private:
+  Result<void> open(const ocf::Deadline& deadline) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd_ < 0) return fail(ocf::Status::err_generic, fmt::format("socket: {}", std::strerror(errno)));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path_.size() >= sizeof(address.sun_path)) return tl::unexpected(wire_error("socket path too long"));
+    std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 && errno != EINPROGRESS &&
+        errno != EAGAIN) {
+      return tl::unexpected(
+          wire_error(fmt::format("cannot connect to {}: {}", path_, std::strerror(errno)), ErrorKind::unreachable));
+    }
+    // As libvirt's own client: ask which authentication the socket wants; root passes polkit
+    // by asking for it. SASL and anything else is left to the full agent.
+    Encoder none;
+    auto methods = exchange(kAuthList, none.take(), deadline);
+    if (!methods) return tl::unexpected(methods.error());
+    Decoder d(*methods);
+    const auto count = d.u32();
+    if (!count || *count > 20) return tl::unexpected(wire_error("malformed authentication list"));
+    bool none_needed = *count == 0;
+    bool polkit = false;
+    for (std::uint32_t i = 0; i < *count; ++i) {
+      const auto method = d.i32();
+      if (!method) return tl::unexpected(wire_error("malformed authentication list"));
+      none_needed = none_needed || *method == 0;
+      polkit = polkit || *method == kAuthTypePolkit;
+    }
+    if (!none_needed) {
+      if (!polkit) return tl::unexpected(wire_error("the socket wants an authentication only libvirt speaks"));
+      Encoder empty;
+      if (auto auth = exchange(kAuthPolkit, empty.take(), deadline); !auth) return tl::unexpected(auth.error());
+    }
+    return exchange_open(deadline);
+  }
+
+  Result<void> exchange_open(const ocf::Deadline& deadline) {
+    Encoder e;
+    e.u32(1);  // remote_string present
+    e.string("qemu:///system");
+    e.u32(0);  // flags
+    auto reply = exchange(kConnectOpen, e.take(), deadline);
+    if (!reply) return tl::unexpected(reply.error());
+    return {};
+  }
+
+  Result<std::string> exchange(std::int32_t procedure, const std::vector<char>& args, const ocf::Deadline& deadline) {
+    const std::uint32_t serial = ++serial_;
+    Encoder e;
+    e.u32(static_cast<std::uint32_t>(4 + 24 + args.size()));  // the length word counts itself
+    e.u32(kProgram);
+    e.u32(kVersion);
+    e.i32(procedure);
+    e.i32(kCall);
+    e.u32(serial);
+    e.i32(0);
+    auto message = e.take();
+    message.insert(message.end(), args.begin(), args.end());
+    if (auto sent = send_all(message, deadline); !sent) return tl::unexpected(sent.error());
+    for (;;) {  // skip anything that is not our reply (keepalive pings, events)
+      auto length_word = receive(4, deadline);
+      if (!length_word) return tl::unexpected(length_word.error());
+      const auto length = Decoder(*length_word).u32().value_or(0);
+      if (length < 28 || length > kMaxMessage) return tl::unexpected(wire_error("malformed reply length"));
+      auto body = receive(length - 4, deadline);
+      if (!body) return tl::unexpected(body.error());
+      Decoder d(*body);
+      const auto program = d.u32();
+      const auto version = d.u32();
+      const auto proc = d.i32();
+      const auto type = d.i32();
+      const auto reply_serial = d.u32();
+      const auto status = d.i32();
+      if (!status) return tl::unexpected(wire_error("malformed reply header"));
+      if (*program != kProgram || *type != kReply || *reply_serial != serial) continue;
+      if (*version != kVersion || *proc != procedure) return tl::unexpected(wire_error("unexpected reply"));
+      const std::string payload = body->substr(24);
+      if (*status == kStatusError) return tl::unexpected(daemon_error(payload));
+      if (*status != 0) return tl::unexpected(wire_error("unexpected reply status"));
+      return payload;
+    }
+  }
+
+  static Error daemon_error(const std::string& payload) {
+    Decoder d(payload);
+    const auto code = d.i32();
+    const auto domain = d.i32();
+    const auto message = d.optional_string();
+    if (!code || !domain) return wire_error("malformed error reply");
+    ErrorKind kind = detail::classify(*code, *domain);
+    if (*code == kErrAuthFailed) kind = ErrorKind::denied;
+    if (kind == ErrorKind::unreachable) kind = ErrorKind::other;  // it answered: it is reachable
+    return wire_error(message.value_or("libvirt error") + fmt::format(" (code {})", *code), kind);
+  }
+
+  Result<void> wait_for(short events, const ocf::Deadline& deadline) {
+    pollfd one{fd_, events, 0};
+    const auto left = static_cast<int>(deadline.remaining().count());
+    const int ready = left <= 0 ? 0 : ::poll(&one, 1, left);
+    if (ready == 0) {
+      return tl::unexpected(
+          wire_error(fmt::format("libvirtd at {} did not answer in time", path_), ErrorKind::timed_out));
+    }
+    if (ready < 0 && errno != EINTR) return tl::unexpected(wire_error(fmt::format("poll: {}", std::strerror(errno))));
+    return {};
+  }
+
+  Result<void> send_all(const std::vector<char>& data, const ocf::Deadline& deadline) {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+      const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        if (auto ok = wait_for(POLLOUT, deadline); !ok) return ok;
+        continue;
+      }
+      return tl::unexpected(
+          wire_error(fmt::format("libvirtd at {} closed the connection", path_), ErrorKind::unreachable));
+    }
+    return {};
+  }
+
+  Result<std::string> receive(std::size_t count, const ocf::Deadline& deadline) {
+    std::string out(count, '\0');
+    std::size_t got = 0;
+    while (got < count) {
+      const ssize_t n = ::recv(fd_, out.data() + got, count - got, 0);
+      if (n > 0) {
+        got += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        if (auto ok = wait_for(POLLIN, deadline); !ok) return tl::unexpected(ok.error());
+        continue;
+      }
+      return tl::unexpected(
+          wire_error(fmt::format("libvirtd at {} closed the connection", path_), ErrorKind::unreachable));
+    }
+    return out;
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::uint32_t serial_ = 0;
+};
+
+class WireHypervisor final : public Hypervisor {
+ public:
+  explicit WireHypervisor(std::string socket_path) : connection_(std::move(socket_path)) {}
+
+  Result<std::optional<StateInfo>> state(const DomainRef& ref, const ocf::Deadline& deadline) override {
+    auto domain = lookup(ref, deadline);
+    if (!domain) return tl::unexpected(domain.error());
+    if (!*domain) return std::optional<StateInfo>{};
+    Encoder e;
+    encode_domain(e, **domain);
+    e.u32(0);  // flags
+    auto reply = connection_.call(kDomainGetState, e.take(), deadline);
+    if (!reply) return gone_or(reply.error());
+    Decoder d(*reply);
+    const auto state = d.i32();
+    const auto reason = d.i32();
+    if (!state || !reason || *state < 0 || *state > 7) return tl::unexpected(wire_error("malformed state reply"));
+    return std::optional<StateInfo>{StateInfo{static_cast<DomainState>(*state), *reason}};
+  }
+
+  Result<DomainFacts> facts(const DomainRef& ref, const ocf::Deadline& deadline) override {
+    auto domain = lookup(ref, deadline);
+    if (!domain) return tl::unexpected(domain.error());
+    if (!*domain)
+      return fail(ocf::Status::err_generic, fmt::format("domain {} not found", ref.label()), ErrorKind::not_found);
+    Encoder e;
+    encode_domain(e, **domain);
+    auto reply = connection_.call(kDomainGetInfo, e.take(), deadline);
+    if (!reply) {
+      if (reply.error().kind == ErrorKind::not_found) {
+        return fail(ocf::Status::err_generic, fmt::format("domain {} not found", ref.label()), ErrorKind::not_found);
+      }
+      return tl::unexpected(reply.error());
+    }
+    Decoder d(*reply);
+    const auto state = d.u32();
+    const auto max_memory = d.u64();
+    const auto memory = d.u64();
+    const auto vcpus = d.u32();
+    if (!state || !max_memory || !memory || !vcpus) return tl::unexpected(wire_error("malformed info reply"));
+    DomainFacts facts;
+    facts.name = (*domain)->name;
+    facts.uuid = canonical_from_raw((*domain)->uuid);
+    facts.persistent = false;  // not asked: the monitor does not need it
+    facts.vcpus = *vcpus;
+    facts.max_memory_kib = *max_memory;
+    facts.active = *state != static_cast<std::uint32_t>(DomainState::shut_off);
+    return facts;
+  }
+
+  Result<void> create(const std::string&, const ocf::Deadline&) override { return unsupported(); }
+  Result<void> define(const std::string&, const ocf::Deadline&) override { return unsupported(); }
+  Result<void> start(const DomainRef&, const ocf::Deadline&) override { return unsupported(); }
+  Result<void> shutdown(const DomainRef&, unsigned, const ocf::Deadline&) override { return unsupported(); }
+  Result<void> destroy(const DomainRef&, const ocf::Deadline&) override { return unsupported(); }
+  Result<void> save(const DomainRef&, const std::string&, const ocf::Deadline&) override { return unsupported(); }
+  Result<void> restore(const std::string&, const ocf::Deadline&) override { return unsupported(); }
+  Result<std::string> definition(const DomainRef&, const ocf::Deadline&) override {
+    return tl::unexpected(unsupported().error());
+  }
+  Result<void> ensure_network(const std::string&, const ocf::Deadline&) override { return unsupported(); }
+  Result<void> ensure_pool(const std::string&, const ocf::Deadline&) override { return unsupported(); }
+  Result<std::string> uri(const ocf::Deadline&) override { return std::string("qemu:///system"); }
+
+ private:
+  static Result<void> unsupported() {
+    return fail(ocf::Status::err_generic, "not available on the monitor's fast path", ErrorKind::invalid);
+  }
+
+  /// A domain that vanished between lookup and query is simply gone.
+  static Result<std::optional<StateInfo>> gone_or(const Error& error) {
+    if (error.kind == ErrorKind::not_found) return std::optional<StateInfo>{};
+    return tl::unexpected(error);
+  }
+
+  /// The domain as the protocol names it. With a UUID no lookup is needed: libvirtd finds
+  /// the domain by its UUID (and answers VIR_ERR_NO_DOMAIN when there is none) — one round
+  /// trip less on every monitor.
+  Result<std::optional<WireDomain>> lookup(const DomainRef& ref, const ocf::Deadline& deadline) {
+    if (!ref.uuid.empty()) {
+      const auto raw = raw_uuid(ref.uuid);
+      if (!raw) return tl::unexpected(wire_error("malformed UUID", ErrorKind::invalid));
+      return std::optional<WireDomain>{WireDomain{ref.name, *raw, -1}};
+    }
+    Encoder e;
+    e.string(ref.name);
+    auto reply = connection_.call(kDomainLookupByName, e.take(), deadline);
+    if (!reply) {
+      if (reply.error().kind == ErrorKind::not_found) return std::optional<WireDomain>{};
+      return tl::unexpected(reply.error());
+    }
+    Decoder d(*reply);
+    auto domain = decode_domain(d);
+    if (!domain) return tl::unexpected(wire_error("malformed lookup reply"));
+    return std::optional<WireDomain>{std::move(*domain)};
+  }
+
+  Connection connection_;
+};
+
+}  // namespace
+
+std::optional<std::string> local_libvirt_socket(std::string_view uri) {
+  const auto pid_dir = qemu_pid_dir(uri);  // the same URIs: local system qemu
+  if (!pid_dir) return std::nullopt;
+  return pid_dir->substr(0, pid_dir->size() - std::string_view("/qemu").size()) + "/libvirt-sock";
+}
+
+std::unique_ptr<Hypervisor> make_wire_hypervisor(std::string socket_path) {
+  return std::make_unique<WireHypervisor>(std::move(socket_path));
+}
+
+}  // namespace vmha::virt
