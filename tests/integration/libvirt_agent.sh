@@ -7,6 +7,7 @@ need_root
 need virsh libvirt-clients
 need libvirtd libvirt-daemon
 need qemu-system-x86_64 qemu-system-x86
+need strace strace
 agent=$1
 here=$(cd "$(dirname "$0")" && pwd)
 lab=$here/../lab/libvirt-lab
@@ -25,6 +26,8 @@ uri=$("$lab" uri 1)
 "$lab" guest-xml vm-bios bios 1 >"$work/vm-bios.xml"
 
 # run <domain> <action> [VAR=value...]: the agent as Pacemaker calls it; prints nothing, sets rc.
+cp "$work/vm-linux.xml" "$work/vm-absent.xml"
+sed -i 's/vm-linux/vm-absent/; /<uuid>/d' "$work/vm-absent.xml"
 run() {
   local domain=$1 action=$2
   shift 2
@@ -51,6 +54,28 @@ check "monitor: running" test "$(rc_of vm-linux monitor)" = 0
 check "probe: running" test "$(rc_of vm-linux monitor OCF_RESKEY_CRM_meta_interval=0)" = 0
 check "status: running" test "$(rc_of vm-linux status)" = 0
 check "start again: 0, idempotent" test "$(rc_of vm-linux start)" = 0
+
+# The monitor's fast path (libvirtd's wire protocol, no libvirt loaded) answers as libvirt does.
+full=$(dirname "$agent")/VirtualDomain-full
+both() {  # both <domain> <expected rc>: the front and the full agent agree
+  local front_rc full_rc
+  front_rc=$(rc_of "$1" monitor)
+  full_rc=$(agent=$full rc_of "$1" monitor)
+  [ "$front_rc" = "$2" ] && [ "$full_rc" = "$2" ] || { echo "     front $front_rc, full $full_rc, want $2"; return 1; }
+}
+execs() {  # the programs one monitor runs
+  env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=vm-linux OCF_RESKEY_config="$work/vm-linux.xml" \
+    OCF_RESKEY_hypervisor="$uri" HA_RSCTMP="$work/rsctmp" OCF_RESKEY_CRM_meta_interval=10000 \
+    OCF_RESKEY_autoset_utilization_cpu=false OCF_RESKEY_autoset_utilization_host_memory=false \
+    OCF_RESKEY_autoset_utilization_hv_memory=false \
+    strace -f -qq -e trace=execve "$agent" monitor 2>&1 >/dev/null | grep -c 'execve(.*= 0$'
+}
+check "fast path and libvirt agree: running" both vm-linux 0
+check "the monitor ran one program: no hand-over, no child" test "$(execs)" = 1
+timeout 10 virsh -c "$uri" suspend vm-linux >/dev/null
+check "fast path and libvirt agree: paused by an admin" both vm-linux 0
+timeout 10 virsh -c "$uri" resume vm-linux >/dev/null
+check "fast path and libvirt agree: absent" both vm-absent 7
 check "the guest boots" "$lab" wait-booted 1 vm-linux 60
 t0=$(millis)
 check "stop: graceful" test "$(rc_of vm-linux stop OCF_RESKEY_shutdown_mode=acpi)" = 0
