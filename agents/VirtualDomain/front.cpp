@@ -73,6 +73,7 @@ Result<ocf::Status> hand_over(const ocf::Request& request, const ocf::Services& 
   }
   env_strings.push_back(fmt::format("VMHA_AGENT_STARTED_NS={}", started_ns.count()));
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& entry : env_strings) envp.push_back(entry.data());
   envp.push_back(nullptr);
   std::string action = request.call.action;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the integration scripts: counted checks, loud failures, no silent skips.
 set -u
 checks=0

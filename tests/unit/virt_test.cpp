@@ -39,7 +39,7 @@ TEST_CASE("domain XML: name, UUID, emulator, memory, vCPUs, disks, networks, poo
   CHECK(xml->name == "resolver");
   CHECK(xml->uuid == "6f1e3b52-0d8a-4c53-9a8e-1a2b3c4d5e6f");
   CHECK(xml->type == "kvm");
-  CHECK(xml->memory_kib == 2U * 1024 * 1024);
+  CHECK(xml->memory_kib == std::uint64_t{2} * 1024 * 1024);
   CHECK(xml->vcpus == 4);
   CHECK(xml->emulator == "/usr/bin/qemu-system-x86_64");
   REQUIRE(xml->disks.size() == 3);

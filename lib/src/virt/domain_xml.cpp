@@ -17,7 +17,7 @@ Error invalid(std::string reason) {
   return Error{ocf::Status::err_args, std::move(reason), ErrorKind::invalid};
 }
 
-std::string trimmed(std::string text) {
+std::string trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
   return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
