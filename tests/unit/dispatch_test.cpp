@@ -157,3 +157,18 @@ TEST_CASE("trace_ra turns on tracing with an environment dump", "[dispatch]") {
   CHECK(fakes.log.tracing);
   CHECK(fakes.log.contains(vmha::sys::LogLevel::debug, "env: OCF_RESKEY_trace_ra=1"));
 }
+
+TEST_CASE("a handed-over action keeps the deadline of its first start", "[dispatch]") {
+  vmha::test::FakeServices fakes;
+  fakes.env.set("OCF_RESKEY_config", "/c.xml");
+  fakes.env.set("OCF_RESKEY_CRM_meta_timeout", "20000");
+  const auto first_start = fakes.clock.now() - vmha::sys::Millis{5'000};
+  fakes.env.set(
+      "VMHA_AGENT_STARTED_NS",
+      std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(first_start.time_since_epoch()).count()));
+  CHECK(run(fakes, {"monitor"}, probe_agent(vmha::ocf::Status::success)).rc == 0);
+  CHECK(ProbeAgent::last_budget == vmha::sys::Millis{13'000});
+  fakes.env.set("VMHA_AGENT_STARTED_NS", "garbage");
+  CHECK(run(fakes, {"monitor"}, probe_agent(vmha::ocf::Status::success)).rc == 0);
+  CHECK(ProbeAgent::last_budget == vmha::sys::Millis{18'000});
+}

@@ -56,6 +56,7 @@ struct DomainRef {
   std::string name;
   std::string uuid;  ///< lower-case canonical form, or empty
   [[nodiscard]] std::string label() const { return uuid.empty() ? name : name + " (" + uuid + ")"; }
+  bool operator==(const DomainRef&) const = default;
 };
 
 /// Facts read from a defined or running domain.
