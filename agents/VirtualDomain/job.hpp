@@ -53,7 +53,6 @@ struct Job {
   [[nodiscard]] const ocf::Deadline& deadline() const { return request.deadline; }
   /// A deadline for one query: kQueryTime at most.
   [[nodiscard]] ocf::Deadline query_deadline() const { return request.deadline.within(kQueryTime); }
-  [[nodiscard]] std::string elapsed_note() const;
 };
 
 /// Reads and parses the config file (at most 1 MiB), falling back to the record.

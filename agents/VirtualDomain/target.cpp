@@ -9,10 +9,6 @@
 
 namespace vmha::agents {
 
-std::string Job::elapsed_note() const {
-  return fmt::format("{} ms left of the budget", deadline().remaining().count());
-}
-
 Target locate(const Settings& settings, const Records& records) {
   Target target;
   std::ifstream in(settings.config, std::ios::binary);

@@ -46,6 +46,19 @@ last_reason() {
   "$@" 2>&1 >/dev/null | sed -n 's/^ocf-exit-reason://p' | tail -n 1
 }
 
+# start_lab <state-dir> <subreaper>: one private libvirtd node (tests/lab) with the tiny guest
+# built, torn down with $work at exit; sets lab, uri and work. Fails loudly when it cannot.
+start_lab() {
+  lab=$(cd "$(dirname "${BASH_SOURCE[0]}")/../lab" && pwd)/libvirt-lab
+  export LAB_STATE=${LAB_STATE:-$1} LAB_SUBREAPER=$2 LAB_GUEST_DIR=${LAB_GUEST_DIR:-/tmp/vmha-guest}
+  work=$(mktemp -d)
+  trap '"$lab" down >/dev/null 2>&1; rm -rf "$work"' EXIT
+  "$(dirname "$lab")/make-guest" "$LAB_GUEST_DIR" || { echo "FAIL - cannot build the tiny Linux guest"; exit 1; }
+  "$lab" up 1 || { echo "FAIL - cannot start a private libvirtd"; exit 1; }
+  # shellcheck disable=SC2034 # used by the sourcing script
+  uri=$("$lab" uri 1)
+}
+
 finish() {
   echo "$((checks - failures)) passed, $failures failed"
   [ "$failures" = 0 ]

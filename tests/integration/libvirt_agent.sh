@@ -9,18 +9,9 @@ need libvirtd libvirt-daemon
 need qemu-system-x86_64 qemu-system-x86
 need strace strace
 agent=$1
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab/libvirt-lab
-export LAB_SUBREAPER=$2
-export LAB_STATE=${LAB_STATE:-/tmp/vmha-test-libvirt}
-export LAB_GUEST_DIR=${LAB_GUEST_DIR:-/tmp/vmha-guest}
-work=$(mktemp -d)
-cleanup() { "$lab" down >/dev/null 2>&1; rm -rf "$work"; }
-trap cleanup EXIT
-
-"$here/../lab/make-guest" "$LAB_GUEST_DIR" || { echo "FAIL - cannot build the tiny Linux guest"; exit 1; }
-"$lab" up 1 || { echo "FAIL - cannot start a private libvirtd"; exit 1; }
-uri=$("$lab" uri 1)
+start_lab /tmp/vmha-test-libvirt "$2"
+# shellcheck disable=SC2154 # lab, uri and work come from start_lab (lib.sh)
+: "$lab" "$uri" "$work"
 
 "$lab" guest-xml vm-linux linux 1 >"$work/vm-linux.xml"
 "$lab" guest-xml vm-bios bios 1 >"$work/vm-bios.xml"

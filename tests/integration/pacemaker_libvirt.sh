@@ -11,17 +11,9 @@ need cibadmin pacemaker-cli-utils
 need virsh libvirt-clients
 root=$1
 agent=$root/resource.d/vmha/VirtualDomain
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab/libvirt-lab
-export LAB_SUBREAPER=$2
-export LAB_STATE=${LAB_STATE:-/tmp/vmha-test-pacemaker}
-export LAB_GUEST_DIR=${LAB_GUEST_DIR:-/tmp/vmha-guest}
-work=$(mktemp -d)
-cleanup() { "$lab" down >/dev/null 2>&1; rm -rf "$work"; }
-trap cleanup EXIT
-"$here/../lab/make-guest" "$LAB_GUEST_DIR" || { echo "FAIL - cannot build the tiny Linux guest"; exit 1; }
-"$lab" up 1 || { echo "FAIL - cannot start a private libvirtd"; exit 1; }
-uri=$("$lab" uri 1)
+start_lab /tmp/vmha-test-pacemaker "$2"
+# shellcheck disable=SC2154 # lab, uri and work come from start_lab (lib.sh)
+: "$lab" "$uri" "$work"
 "$lab" guest-xml vm-tester linux 1 >"$work/vm-tester.xml"
 "$lab" guest-xml vm-crm bios 1 >"$work/vm-crm.xml"
 

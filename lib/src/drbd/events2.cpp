@@ -20,20 +20,6 @@ using Keys = std::vector<std::pair<std::string_view, std::string_view>>;
 constexpr std::array<std::string_view, 7> kActions{"exists", "create",   "change", "destroy",
                                                    "call",   "response", "rename"};
 
-std::vector<std::string_view> tokens(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t pos = 0;
-  while (pos < line.size()) {
-    const auto start = line.find_first_not_of(" \t", pos);
-    if (start == std::string_view::npos) break;
-    auto end = line.find_first_of(" \t", start);
-    if (end == std::string_view::npos) end = line.size();
-    out.push_back(line.substr(start, end - start));
-    pos = end;
-  }
-  return out;
-}
-
 // 2017-03-27T08:28:17.072611-07:00
 bool is_timestamp(std::string_view token) {
   return token.size() >= 19 && token[4] == '-' && token[7] == '-' && token[10] == 'T' && token[13] == ':' &&
@@ -250,7 +236,7 @@ Result<std::vector<Resource>> parse_events2(std::string_view text) {
     pos = end + 1;
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    auto words = tokens(line);
+    auto words = detail::tokens(line);
     if (words.empty()) continue;
     std::size_t first = 0;
     if (is_timestamp(words[0])) first = 1;

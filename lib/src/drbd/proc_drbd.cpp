@@ -21,20 +21,6 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
-std::vector<std::string_view> tokens(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t pos = 0;
-  while (pos < line.size()) {
-    const auto start = line.find_first_not_of(" \t", pos);
-    if (start == std::string_view::npos) break;
-    auto end = line.find_first_of(" \t", start);
-    if (end == std::string_view::npos) end = line.size();
-    out.push_back(line.substr(start, end - start));
-    pos = end;
-  }
-  return out;
-}
-
 // The minor of " 0: cs:…", or nullopt when the line does not start with "<digits>:".
 std::optional<int> minor_of(std::string_view trimmed) {
   const auto colon = trimmed.find(':');
@@ -98,7 +84,7 @@ class Reader {
 
   Result<> minor_line(int minor, std::string_view rest) {
     current_ = false;
-    const auto words = tokens(rest);
+    const auto words = detail::tokens(rest);
     if (words.empty() || !words[0].starts_with("cs:")) return error(fmt::format("minor {} has no cs:", minor));
     const std::string_view cstate = words[0].substr(3);
     if (cstate == "Unconfigured") return {};
@@ -165,7 +151,7 @@ class Reader {
       return {};
     }
     if (trimmed.starts_with("finish:")) {
-      const auto words = tokens(trimmed);
+      const auto words = detail::tokens(trimmed);
       const auto seconds = words.size() >= 2 ? duration_of(words[1]) : std::nullopt;
       if (!seconds) return error("finish: is not followed by h:mm:ss");
       volume.eta_seconds = *seconds;

@@ -216,6 +216,20 @@ std::optional<int> parse_index(std::string_view text) {
   return value;
 }
 
+std::vector<std::string_view> tokens(std::string_view line) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 0;
+  while (pos < line.size()) {
+    const auto start = line.find_first_not_of(" \t", pos);
+    if (start == std::string_view::npos) break;
+    auto end = line.find_first_of(" \t", start);
+    if (end == std::string_view::npos) end = line.size();
+    out.push_back(line.substr(start, end - start));
+    pos = end;
+  }
+  return out;
+}
+
 std::optional<double> parse_decimal(std::string_view text) {
   double value = 0;
   const auto* end = text.data() + text.size();

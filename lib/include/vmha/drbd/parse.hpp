@@ -43,6 +43,8 @@ namespace detail {
 [[nodiscard]] std::optional<int> parse_index(std::string_view text);
 /// A decimal number such as "42.17".
 [[nodiscard]] std::optional<double> parse_decimal(std::string_view text);
+/// The blank-separated words of a line.
+[[nodiscard]] std::vector<std::string_view> tokens(std::string_view line);
 }  // namespace detail
 
 }  // namespace vmha::drbd
