@@ -1,6 +1,9 @@
-// Times repeated runs of one agent action: agent_bench <runs> <agent> <action>.
-// The environment is passed through unchanged. Prints one line:
-//   <action> runs=<n> median_ms=<m> min_ms=<a> max_ms=<b> rc=<code>[,<code>...]
+// Times repeated runs of one action of one or more agents:
+//   agent_bench <runs> <action> <agent> [<agent>...]
+// With several agents the runs alternate (a, b, a, b, ...), so every agent meets the same
+// machine load and a ratio between them is fair. The environment is passed through
+// unchanged. Prints one line per agent:
+//   <agent> <action> runs=<n> median_ms=<m> min_ms=<a> max_ms=<b> rc=<code>[,<code>...]
 // Each run is a posix_spawn + wait, as Pacemaker's executor forks and waits for an agent.
 #include <spawn.h>
 #include <sys/wait.h>
@@ -14,38 +17,58 @@
 #include <string>
 #include <vector>
 
+namespace {
+
+struct Series {
+  char* agent;
+  std::vector<double> times;
+  std::set<int> codes;
+};
+
+double median(std::vector<double> times) {
+  std::sort(times.begin(), times.end());
+  const auto n = times.size();
+  return n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s <runs> <agent> <action>\n", argv[0]);
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s <runs> <action> <agent> [<agent>...]\n", argv[0]);
     return 2;
   }
   const int runs = std::atoi(argv[1]);
-  std::vector<double> times;
-  std::set<int> codes;
-  char* child_argv[] = {argv[2], argv[3], nullptr};
+  char* action = argv[2];
+  std::vector<Series> all;
+  for (int i = 3; i < argc; ++i) all.push_back(Series{argv[i], {}, {}});
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", 01, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", 01, 0);
   for (int i = 0; i < runs; ++i) {
-    const auto started = std::chrono::steady_clock::now();
-    pid_t pid = 0;
-    if (posix_spawn(&pid, argv[2], &actions, nullptr, child_argv, environ) != 0) {
-      std::perror("posix_spawn");
-      return 1;
+    for (auto& series : all) {
+      char* child_argv[] = {series.agent, action, nullptr};
+      const auto started = std::chrono::steady_clock::now();
+      pid_t pid = 0;
+      if (posix_spawn(&pid, series.agent, &actions, nullptr, child_argv, environ) != 0) {
+        std::perror("posix_spawn");
+        return 1;
+      }
+      int status = 0;
+      waitpid(pid, &status, 0);
+      series.times.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+      series.codes.insert(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
-    codes.insert(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
   posix_spawn_file_actions_destroy(&actions);
-  std::sort(times.begin(), times.end());
-  const double median =
-      times.size() % 2 == 1 ? times[times.size() / 2] : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
-  std::string rcs;
-  for (const int code : codes) rcs += (rcs.empty() ? "" : ",") + std::to_string(code);
-  std::printf("%s runs=%d median_ms=%.2f min_ms=%.2f max_ms=%.2f rc=%s\n", argv[3], runs, median, times.front(),
-              times.back(), rcs.c_str());
+  for (const auto& series : all) {
+    std::string rcs;
+    for (const int code : series.codes) rcs += (rcs.empty() ? "" : ",") + std::to_string(code);
+    std::printf("%s %s runs=%d median_ms=%.2f min_ms=%.2f max_ms=%.2f rc=%s\n", series.agent, action, runs,
+                median(series.times), *std::min_element(series.times.begin(), series.times.end()),
+                *std::max_element(series.times.begin(), series.times.end()), rcs.c_str());
+  }
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "vmha/ocf/exit_reason.hpp"
 #include "vmha/virt/qemu_processes.hpp"
 #include "vmha/virt/wire.hpp"
 
@@ -86,6 +87,23 @@ Result<ocf::Status> hand_over(const ocf::Request& request, const ocf::Services& 
               ErrorKind::not_found);
 }
 
+/// A person's command line (--help, --version, flags): the full agent answers it.
+ocf::CommandLine flags_to_full_agent(const std::vector<std::string>& args, std::string_view /*agent*/,
+                                     std::string_view /*version*/, std::FILE* /*out*/, std::FILE* err) {
+  const std::string program = full_agent_path();
+  std::vector<std::string> copy = args.empty() ? std::vector<std::string>{program} : args;
+  copy.front() = program;
+  std::vector<char*> argv;
+  argv.reserve(copy.size() + 1);
+  for (auto& arg : copy) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::execv(program.c_str(), argv.data());
+  ocf::write_exit_reason(err, fmt::format("cannot run {}: {}", program, std::strerror(errno)));
+  return ocf::CommandLine{{}, ocf::exit_code(ocf::Status::err_installed)};
+}
+
 class FrontAgent final : public ocf::Agent {
  public:
   explicit FrontAgent(const ocf::Services& services) : services_(services) {}
@@ -143,7 +161,8 @@ std::optional<Result<ocf::Status>> fast_monitor(const ocf::Request& request, con
 
 ocf::AgentDefinition virtual_domain_front() {
   return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata, &VirtualDomain_metadata_table(),
-                              [](const ocf::Services& services) { return std::make_unique<FrontAgent>(services); }};
+                              [](const ocf::Services& services) { return std::make_unique<FrontAgent>(services); },
+                              &flags_to_full_agent};
 }
 
 }  // namespace vmha::agents

@@ -5,35 +5,14 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/core.h>
 
+#include "vmha/ocf/values.hpp"
+#include "vmha/sys/files.hpp"
+
 namespace vmha::agents {
 namespace {
-
-std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-/// Replaces the file atomically, so a reader never sees half of it.
-bool replace_file(const std::string& path, const std::string& content) {
-  if (slurp(path) == content) return true;
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    if (!(out << content)) return false;
-  }
-  std::filesystem::rename(temporary, path, ec);
-  return !ec;
-}
 
 std::string safe(const std::string& key) {
   std::string out;
@@ -54,25 +33,18 @@ std::optional<std::string> file_version(const std::string& path) {
 
 std::optional<virt::DomainRef> Records::config_identity(const std::string& config) const {
   if (!enabled()) return std::nullopt;
-  const auto text = slurp(path("config"));
+  const auto text = sys::read_file(path("config"));
   const auto version = file_version(config);
   if (!text || !version) return std::nullopt;
-  std::istringstream lines(*text);
-  std::string recorded_path;
-  std::string recorded_version;
-  virt::DomainRef ref;
-  std::getline(lines, recorded_path);
-  std::getline(lines, recorded_version);
-  std::getline(lines, ref.name);
-  std::getline(lines, ref.uuid);
-  if (recorded_path != config || recorded_version != *version || ref.name.empty()) return std::nullopt;
-  return ref;
+  const auto lines = ocf::split_fields(*text, '\n');
+  if (lines.size() < 4 || lines[0] != config || lines[1] != *version || lines[2].empty()) return std::nullopt;
+  return virt::DomainRef{lines[2], lines[3]};
 }
 
 bool Records::remember_config_identity(const std::string& config, const virt::DomainRef& domain) const {
   const auto version = file_version(config);
   if (!enabled() || !version) return true;
-  return replace_file(path("config"), fmt::format("{}\n{}\n{}\n{}\n", config, *version, domain.name, domain.uuid));
+  return sys::replace_file(path("config"), fmt::format("{}\n{}\n{}\n{}\n", config, *version, domain.name, domain.uuid));
 }
 
 Records Records::from_environment(const sys::Environment& env, const std::string& resource) {
@@ -85,18 +57,15 @@ std::string Records::path(std::string_view kind) const {
 
 std::optional<virt::DomainRef> Records::domain() const {
   if (!enabled()) return std::nullopt;
-  const auto text = slurp(path("domain"));
+  const auto text = sys::read_file(path("domain"));
   if (!text) return std::nullopt;
-  std::istringstream lines(*text);
-  virt::DomainRef ref;
-  std::getline(lines, ref.name);
-  std::getline(lines, ref.uuid);
-  if (ref.name.empty()) return std::nullopt;
-  return ref;
+  const auto lines = ocf::split_fields(*text, '\n');
+  if (lines.empty() || lines[0].empty()) return std::nullopt;
+  return virt::DomainRef{lines[0], lines.size() > 1 ? lines[1] : std::string()};
 }
 
 bool Records::remember_domain(const virt::DomainRef& domain) const {
-  return !enabled() || replace_file(path("domain"), fmt::format("{}\n{}\n", domain.name, domain.uuid));
+  return !enabled() || sys::replace_file(path("domain"), fmt::format("{}\n{}\n", domain.name, domain.uuid));
 }
 
 bool Records::forget_domain() const {
@@ -108,10 +77,9 @@ bool Records::forget_domain() const {
 std::map<std::string, std::string> Records::utilization() const {
   std::map<std::string, std::string> values;
   if (!enabled()) return values;
-  const auto text = slurp(path("utilization"));
+  const auto text = sys::read_file(path("utilization"));
   if (!text) return values;
-  std::istringstream lines(*text);
-  for (std::string line; std::getline(lines, line);) {
+  for (const std::string& line : ocf::split_fields(*text, '\n')) {
     const auto eq = line.find('=');
     if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
   }
@@ -122,7 +90,7 @@ bool Records::remember_utilization(const std::map<std::string, std::string>& val
   if (!enabled()) return true;
   std::string text;
   for (const auto& [name, value] : values) text += fmt::format("{}={}\n", name, value);
-  return replace_file(path("utilization"), text);
+  return sys::replace_file(path("utilization"), text);
 }
 
 }  // namespace vmha::agents

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <sstream>
 
 #include <fmt/core.h>
 
+#include "vmha/ocf/values.hpp"
 #include "vmha/virt/hypervisor.hpp"
 
 namespace vmha::agents {
@@ -31,8 +31,8 @@ Result<unsigned> shutdown_methods(const std::string& modes) {
                                                {"signal", virt::shutdown_signal},
                                                {"paravirt", virt::shutdown_paravirt}}};
   unsigned bits = 0;
-  std::istringstream list(modes);
-  for (std::string mode; std::getline(list, mode, ',');) {
+  for (const std::string& mode : ocf::split_fields(modes, ',')) {
+    if (mode.empty()) continue;
     const auto* found = std::find_if(kModes.begin(), kModes.end(), [&](const Mode& m) { return m.name == mode; });
     if (found == kModes.end()) {
       return misconfigured(
@@ -44,13 +44,6 @@ Result<unsigned> shutdown_methods(const std::string& modes) {
 }
 
 }  // namespace
-
-std::vector<std::string> split_words(const std::string& text) {
-  std::vector<std::string> words;
-  std::istringstream stream(text);
-  for (std::string word; stream >> word;) words.push_back(word);
-  return words;
-}
 
 std::string overlay_path(const std::string& config) {
   return std::filesystem::path(config).replace_extension(".qcow2").string();
@@ -90,14 +83,14 @@ Result<Settings> read_settings(const ocf::Params& params) {
   s.shutdown_methods = *methods;
   s.sync_config = params.flag("sync_config_on_stop");
   s.save_config = params.flag("save_config_on_stop") || s.sync_config;
-  s.monitor_scripts = split_words(params.text("monitor_scripts"));
+  s.monitor_scripts = ocf::split_words(params.text("monitor_scripts"));
   s.autoset_cpu = params.flag("autoset_utilization_cpu");
   s.autoset_host_memory = params.flag("autoset_utilization_host_memory");
   s.autoset_hv_memory = params.flag("autoset_utilization_hv_memory");
   s.unset_cpu = params.flag("unset_utilization_cpu");
   s.unset_host_memory = params.flag("unset_utilization_host_memory");
   s.unset_hv_memory = params.flag("unset_utilization_hv_memory");
-  s.copyindirs = split_words(params.text("copyindirs"));
+  s.copyindirs = ocf::split_words(params.text("copyindirs"));
   s.start_resources = params.flag("start_resources");
   const auto reserve = params.integer("destroy_reserve").value_or(20);
   if (reserve < 0 || reserve > 3600) {

@@ -33,9 +33,6 @@ struct Settings {
 /// wrong on every node: errors have status 6 and name the parameter.
 [[nodiscard]] Result<Settings> read_settings(const ocf::Params& params);
 
-/// Splits a space-separated list.
-[[nodiscard]] std::vector<std::string> split_words(const std::string& text);
-
 /// The qcow2 overlay used with backingfile: the config path with its extension replaced,
 /// e.g. /etc/libvirt/qemu/vm1.xml → /etc/libvirt/qemu/vm1.qcow2.
 [[nodiscard]] std::string overlay_path(const std::string& config);

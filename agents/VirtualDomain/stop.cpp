@@ -1,11 +1,13 @@
 // stop: a ladder inside the deadline — (save,) graceful shutdown, destroy, verify.
 // Returns 0 only when the domain is verifiably not running here; never 7.
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/core.h>
 
 #include "VirtualDomain/job.hpp"
+#include "vmha/sys/files.hpp"
 
 namespace vmha::agents {
 namespace {
@@ -71,18 +73,8 @@ void save_definition(Job& job) {
     job.log().warning("config not saved: {}", xml ? "libvirt returned an unreadable definition" : xml.error().reason);
     return;
   }
-  const std::string temporary = job.settings.config + ".vmha-new";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    if (!(out << *xml)) {
-      job.log().warning("config not saved: cannot write {}", temporary);
-      return;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, job.settings.config, ec);
-  if (ec) {
-    job.log().warning("config not saved: {}", ec.message());
+  if (!sys::replace_file(job.settings.config, *xml)) {
+    job.log().warning("config not saved: cannot replace {}: {}", job.settings.config, std::strerror(errno));
     return;
   }
   job.log().info("definition of {} saved to {}", job.target.ref->label(), job.settings.config);

@@ -1,26 +1,23 @@
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/core.h>
 
 #include "VirtualDomain/job.hpp"
+#include "vmha/sys/files.hpp"
 
 namespace vmha::agents {
 
 Target locate(const Settings& settings, const Records& records) {
   Target target;
-  std::ifstream in(settings.config, std::ios::binary);
-  if (!in) {
+  auto text = sys::read_file(settings.config);
+  if (!text) {
     target.config_problem =
         Error{ocf::Status::err_installed,
               fmt::format("config file {} is not readable on this node: {}", settings.config, std::strerror(errno)),
               ErrorKind::not_found};
   } else {
-    std::ostringstream text;
-    text << in.rdbuf();
-    target.config_text = text.str();
+    target.config_text = std::move(*text);
     auto parsed = virt::parse_domain_xml(target.config_text);
     if (parsed) {
       target.ref = parsed->ref();

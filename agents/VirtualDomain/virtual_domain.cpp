@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "vmha/ocf/command_line.hpp"
 #include "vmha/virt/libvirt.hpp"
 
 namespace vmha::agents {
@@ -23,7 +24,8 @@ ocf::AgentDefinition virtual_domain_definition(Backends backends) {
   return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata, &VirtualDomain_metadata_table(),
                               [backends = std::move(backends)](const ocf::Services& services) {
                                 return std::make_unique<VirtualDomainAgent>(services, backends);
-                              }};
+                              },
+                              &ocf::read_flags_with_cli11};
 }
 
 Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {

@@ -78,3 +78,18 @@ TEST_CASE("CRM_meta times are bare milliseconds", "[values]") {
   CHECK_FALSE(parse_milliseconds("-1").has_value());
   CHECK_FALSE(parse_milliseconds("").has_value());
 }
+
+TEST_CASE("lists split into words and fields", "[values]") {
+  using Words = std::vector<std::string>;
+  const auto [text, words, comma_fields] = GENERATE(table<std::string, Words, Words>({
+      {"", {}, {}},
+      {"a", {"a"}, {"a"}},
+      {"  node1\tnode2\n node3 ", {"node1", "node2", "node3"}, {"  node1\tnode2\n node3 "}},
+      {"acpi,agent", {"acpi,agent"}, {"acpi", "agent"}},
+      {"a,,b,", {"a,,b,"}, {"a", "", "b", ""}},
+      {" \t\n", {}, {" \t\n"}},
+  }));
+  CAPTURE(text);
+  CHECK(vmha::ocf::split_words(text) == words);
+  CHECK(vmha::ocf::split_fields(text, ',') == comma_fields);
+}

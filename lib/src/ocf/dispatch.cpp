@@ -7,7 +7,6 @@
 #include <exception>
 
 #include <fmt/format.h>
-#include <CLI/CLI.hpp>
 
 #include "vmha/ocf/exit_reason.hpp"
 #include "vmha/ocf/trace.hpp"
@@ -20,40 +19,13 @@ namespace {
 constexpr std::string_view kMetaData = "meta-data";
 constexpr std::string_view kUsage = "usage";
 
-struct Cli {
-  std::string action;
-  std::optional<int> exit_now;  ///< --help / --version / a parse error already answered
-};
-
-Cli parse_command_line(const std::vector<std::string>& args, std::string_view agent, std::string_view version,
-                       std::FILE* out, std::FILE* err) {
-  // The way Pacemaker calls: an action and nothing to parse. CLI11 is for people.
-  if (args.size() >= 2 && !args[1].empty() && args[1].front() != '-') return Cli{args[1], std::nullopt};
-  CLI::App app{fmt::format("{}: an OCF resource agent of vmha. Pacemaker runs it as '{} <action>', with its "
-                           "parameters in OCF_RESKEY_* variables; '{} usage' lists the actions.",
-                           agent, agent, agent),
-               std::string(agent)};
-  app.allow_extras();  // the contract: ignore everything after the action
-  app.set_version_flag("--version", fmt::format("{} (vmha) {}", agent, version));
-  Cli cli;
-  app.add_option("action", cli.action, "the OCF action: start, stop, monitor, meta-data, ...");
-  std::vector<const char*> argv;
-  argv.reserve(args.size());
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), out);
-    cli.exit_now = 0;
-  } catch (const CLI::CallForVersion&) {
-    std::fputs(app.version().c_str(), out);
-    std::fputc('\n', out);
-    cli.exit_now = 0;
-  } catch (const CLI::ParseError& error) {
-    write_exit_reason(err, fmt::format("bad command line: {}", error.what()));
-    cli.exit_now = exit_code(Status::err_unimplemented);
-  }
-  return cli;
+/// The action, as Pacemaker passes it (nothing to parse), else what the agent's flag reader
+/// makes of a person's command line.
+CommandLine read_command_line(const std::vector<std::string>& args, const AgentDefinition& agent,
+                              std::string_view version, std::FILE* out, std::FILE* err) {
+  if (args.size() >= 2 && !args[1].empty() && args[1].front() != '-') return CommandLine{args[1], std::nullopt};
+  if (agent.read_flags != nullptr) return agent.read_flags(args, agent.name, version, out, err);
+  return CommandLine{args.size() >= 2 ? args[1] : std::string(), std::nullopt};
 }
 
 int finish(const Error& error, sys::Logger& log, std::FILE* err, const sys::Environment& env) {
@@ -92,7 +64,7 @@ int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent,
   const auto started = start_of(services);
   const Metadata* metadata = agent.metadata;
   const std::string version = metadata->version;
-  const Cli cli = parse_command_line(args, agent.name, version, out, err);
+  const CommandLine cli = read_command_line(args, agent, version, out, err);
   if (cli.exit_now) return *cli.exit_now;
 
   if (cli.action == kMetaData) {  // first, and never fails: no root, daemon or parameters needed

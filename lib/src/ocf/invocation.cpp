@@ -1,7 +1,6 @@
 #include "vmha/ocf/invocation.hpp"
 
 #include <array>
-#include <sstream>
 
 #include <fmt/core.h>
 
@@ -38,11 +37,7 @@ Result<std::optional<int>> meta_int(const sys::Environment& env, std::string_vie
 }
 
 std::vector<std::string> words(const std::optional<std::string>& text) {
-  std::vector<std::string> out;
-  if (!text) return out;
-  std::istringstream stream(*text);
-  for (std::string word; stream >> word;) out.push_back(word);
-  return out;
+  return text ? split_words(*text) : std::vector<std::string>{};
 }
 
 NotifySet notify_set(const sys::Environment& env, std::string_view name) {

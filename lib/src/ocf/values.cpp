@@ -82,4 +82,27 @@ std::optional<sys::Millis> parse_milliseconds(std::string_view text) {
   return sys::Millis(*value);
 }
 
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> words;
+  constexpr std::string_view kBlanks = " \t\n\r\v\f";
+  for (std::size_t at = text.find_first_not_of(kBlanks); at != std::string_view::npos;
+       at = text.find_first_not_of(kBlanks, at)) {
+    const std::size_t end = std::min(text.find_first_of(kBlanks, at), text.size());
+    words.emplace_back(text.substr(at, end - at));
+    at = end;
+  }
+  return words;
+}
+
+std::vector<std::string> split_fields(std::string_view text, char separator) {
+  std::vector<std::string> fields;
+  if (text.empty()) return fields;
+  for (std::size_t at = 0;;) {
+    const std::size_t end = text.find(separator, at);
+    fields.emplace_back(text.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+    if (end == std::string_view::npos) return fields;
+    at = end + 1;
+  }
+}
+
 }  // namespace vmha::ocf

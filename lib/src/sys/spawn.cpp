@@ -13,10 +13,10 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <sstream>
 
 #include <fmt/core.h>
 
+#include "vmha/ocf/values.hpp"
 #include "vmha/sys/environment.hpp"
 
 namespace vmha::sys {
@@ -138,8 +138,8 @@ std::optional<std::string> find_program(const std::string& name, const std::stri
   if (name.find('/') != std::string::npos) {
     return is_executable_file(name) ? std::optional<std::string>(name) : std::nullopt;
   }
-  std::istringstream dirs(path_variable.empty() ? std::string("/usr/sbin:/usr/bin:/sbin:/bin") : path_variable);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
+  for (const std::string& dir : ocf::split_fields(
+           path_variable.empty() ? std::string_view("/usr/sbin:/usr/bin:/sbin:/bin") : path_variable, ':')) {
     const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
     if (is_executable_file(candidate)) return candidate;
   }

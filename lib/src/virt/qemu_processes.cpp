@@ -5,23 +5,14 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/core.h>
 
 #include "vmha/ocf/values.hpp"
+#include "vmha/sys/files.hpp"
 
 namespace vmha::virt {
 namespace {
-
-std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 /// The state letter of /proc/<pid>/stat (after the parenthesised command name).
 char process_state(const std::string& stat) {
@@ -64,7 +55,7 @@ ProcessCheck ProcQemuProcesses::check(const DomainRef& domain) {
     return {Evidence::unknown, 0, fmt::format("no QEMU run directory {}", pid_dir_)};
   }
   const std::string pid_file = fmt::format("{}/{}.pid", pid_dir_, domain.name);
-  const auto text = slurp(pid_file);
+  const auto text = sys::read_file(pid_file);
   if (!text) {
     if (fs::exists(fmt::format("{}/{}.xml", pid_dir_, domain.name), ec)) {
       return {Evidence::unknown, 0, fmt::format("{} has a status file but no pid file", domain.name)};
@@ -75,10 +66,10 @@ ProcessCheck ProcQemuProcesses::check(const DomainRef& domain) {
   const auto pid = ocf::parse_integer(text->substr(0, digits_end == std::string::npos ? 0 : digits_end + 1));
   if (!pid || *pid <= 1 || *pid > INT32_MAX) return {Evidence::unknown, 0, fmt::format("{} is malformed", pid_file)};
   const int number = static_cast<int>(*pid);
-  const auto stat = slurp(fmt::format("{}/{}/stat", proc_root_, number));
+  const auto stat = sys::read_file(fmt::format("{}/{}/stat", proc_root_, number));
   if (!stat) return {Evidence::gone, 0, fmt::format("QEMU pid {} of {} is gone", number, pid_file)};
   if (process_state(*stat) == 'Z') return {Evidence::gone, 0, fmt::format("QEMU pid {} has exited", number)};
-  const auto cmdline = slurp(fmt::format("{}/{}/cmdline", proc_root_, number));
+  const auto cmdline = sys::read_file(fmt::format("{}/{}/cmdline", proc_root_, number));
   if (!cmdline) return {Evidence::unknown, number, fmt::format("cannot read the command line of pid {}", number)};
   if (!runs_domain(*cmdline, domain)) {
     return {Evidence::gone, 0, fmt::format("pid {} is no longer {}'s QEMU", number, domain.label())};

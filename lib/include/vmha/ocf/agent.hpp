@@ -1,9 +1,13 @@
 // What an agent implements, and what the dispatcher hands it.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "vmha/ocf/deadline.hpp"
 #include "vmha/ocf/invocation.hpp"
@@ -44,11 +48,24 @@ class Agent {
   [[nodiscard]] virtual Result<Status> perform(const Request& request) = 0;
 };
 
+/// What a command line asks for: an action, or an answer already given (--help, --version,
+/// a bad flag) with the process's exit code.
+struct CommandLine {
+  std::string action;
+  std::optional<int> exit_now;
+};
+
+/// Reads a command line a person typed, with flags. Pacemaker never passes any.
+using FlagReader = CommandLine (*)(const std::vector<std::string>& args, std::string_view agent,
+                                   std::string_view version, std::FILE* out, std::FILE* err);
+
 struct AgentDefinition {
   std::string_view name;          ///< the resource type, e.g. "VirtualDomain"
   std::string_view metadata_xml;  ///< ocf-metadata/<name>.xml, embedded at build time
   const Metadata* metadata;       ///< the same, parsed at build time
   std::function<std::unique_ptr<Agent>(const Services&)> make;
+  /// Flags, --help, --version; nullptr takes the first argument as the action, whatever it is.
+  FlagReader read_flags = nullptr;
 };
 
 }  // namespace vmha::ocf

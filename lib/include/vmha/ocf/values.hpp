@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "vmha/sys/clock.hpp"
 
@@ -22,5 +24,12 @@ namespace vmha::ocf {
 
 /// Milliseconds as Pacemaker passes OCF_RESKEY_CRM_meta_timeout / _interval: a bare integer.
 [[nodiscard]] std::optional<sys::Millis> parse_milliseconds(std::string_view text);
+
+/// The words of a blank-separated list ("node1 node2", monitor_scripts); blanks are spaces,
+/// tabs and newlines.
+[[nodiscard]] std::vector<std::string> split_words(std::string_view text);
+
+/// The fields of a `separator`-separated list, empty fields kept ("acpi,agent", PATH).
+[[nodiscard]] std::vector<std::string> split_fields(std::string_view text, char separator);
 
 }  // namespace vmha::ocf

@@ -1,0 +1,40 @@
+#include "vmha/ocf/command_line.hpp"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "vmha/ocf/exit_reason.hpp"
+#include "vmha/ocf/status.hpp"
+
+namespace vmha::ocf {
+
+CommandLine read_flags_with_cli11(const std::vector<std::string>& args, std::string_view agent,
+                                  std::string_view version, std::FILE* out, std::FILE* err) {
+  CLI::App app{fmt::format("{}: an OCF resource agent of vmha. Pacemaker runs it as '{} <action>', with its "
+                           "parameters in OCF_RESKEY_* variables; '{} usage' lists the actions.",
+                           agent, agent, agent),
+               std::string(agent)};
+  app.allow_extras();  // the contract: ignore everything after the action
+  app.set_version_flag("--version", fmt::format("{} (vmha) {}", agent, version));
+  CommandLine cli;
+  app.add_option("action", cli.action, "the OCF action: start, stop, monitor, meta-data, ...");
+  std::vector<const char*> argv;
+  argv.reserve(args.size());
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), out);
+    cli.exit_now = 0;
+  } catch (const CLI::CallForVersion&) {
+    std::fputs(app.version().c_str(), out);
+    std::fputc('\n', out);
+    cli.exit_now = 0;
+  } catch (const CLI::ParseError& error) {
+    write_exit_reason(err, fmt::format("bad command line: {}", error.what()));
+    cli.exit_now = exit_code(Status::err_unimplemented);
+  }
+  return cli;
+}
+
+}  // namespace vmha::ocf
