@@ -63,6 +63,13 @@ struct Job {
 [[nodiscard]] Result<ocf::Status> start(Job& job);
 [[nodiscard]] Result<ocf::Status> stop(Job& job);
 [[nodiscard]] Result<ocf::Status> validate(Job& job);
+[[nodiscard]] Result<ocf::Status> migrate_to(Job& job);
+[[nodiscard]] Result<ocf::Status> migrate_from(Job& job);
+
+/// save_config_on_stop: the current definition replaces the config file (never fails the caller).
+void save_definition(Job& job);
+/// Monitor scripts must pass: retried until the deadline.
+[[nodiscard]] Result<void> wait_scripts(Job& job);
 
 /// Runs monitor_scripts; the first failure is the error.
 [[nodiscard]] Result<void> run_monitor_scripts(Job& job);

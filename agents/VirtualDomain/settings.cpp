@@ -70,14 +70,9 @@ Result<Settings> read_settings(const ocf::Params& params) {
   s.backingfile = params.text("backingfile");
   s.stateless = params.flag("stateless");
   if (s.stateless && s.backingfile.empty()) return misconfigured("stateless needs backingfile");
-  for (const auto* name : {"migration_downtime", "migration_speed"}) {
-    if (const auto value = params.integer(name); value && *value < 0) {
-      return misconfigured(fmt::format("parameter '{}': {} is negative", name, *value));
-    }
-  }
-  if (const auto port = params.integer("migrateport"); port && (*port < 1 || *port > 65535)) {
-    return misconfigured(fmt::format("parameter 'migrateport': {} is not a TCP port", *port));
-  }
+  auto migration = read_migration_settings(params);
+  if (!migration) return tl::unexpected(migration.error());
+  s.migration = std::move(*migration);
   auto methods = shutdown_methods(params.text("shutdown_mode"));
   if (!methods) return tl::unexpected(methods.error());
   s.shutdown_methods = *methods;

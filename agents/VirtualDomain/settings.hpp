@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,32 @@
 #include "vmha/result.hpp"
 
 namespace vmha::agents {
+
+/// migrate_options, read as `virsh migrate` would.
+struct MigrateOptions {
+  std::uint32_t flags = 0;  ///< virt::MigrateFlag bits
+  std::string migrate_uri;  ///< --migrateuri, "%n" not yet replaced
+  std::uint64_t bandwidth_mib = 0;
+  std::vector<std::string> compression;  ///< --comp-methods
+  int parallel_connections = 0;
+  std::string listen_address;
+};
+
+/// Everything migrate_to needs to know besides the target node.
+struct MigrationSettings {
+  std::string transport;       ///< migration_transport: "ssh" gives qemu+ssh://
+  std::string user;            ///< migration_user
+  std::string network_suffix;  ///< migration_network_suffix
+  std::string migrateuri;      ///< "%n" not yet replaced
+  std::string remoteuri;       ///< "%n" not yet replaced
+  std::optional<int> port;     ///< migrateport
+  std::uint64_t downtime_ms = 0;
+  std::uint64_t speed_mib = 0;
+  MigrateOptions options;
+  bool auto_converge = false;
+  std::vector<std::string> compression;  ///< migration_compression
+  std::chrono::seconds postcopy_after{0};
+};
 
 struct Settings {
   std::string config;      ///< absolute path of the domain XML
@@ -27,7 +55,14 @@ struct Settings {
   bool start_resources = false;
   std::chrono::seconds destroy_reserve{20};
   bool pmsuspended_is_running = true;
+  MigrationSettings migration;
 };
+
+/// Reads migrate_options ("--p2p --tunnelled", "--migrateuri=tcp://%n-mig"); options vmha
+/// cannot honour are errors with status 6.
+[[nodiscard]] Result<MigrateOptions> read_migrate_options(std::string_view text);
+/// The migration parameters; errors have status 6.
+[[nodiscard]] Result<MigrationSettings> read_migration_settings(const ocf::Params& params);
 
 /// Reads the parameters (already type-checked against the meta-data) and checks what is
 /// wrong on every node: errors have status 6 and name the parameter.

@@ -49,15 +49,6 @@ Result<void> wait_running(Job& job) {
   }
 }
 
-/// Monitor scripts must pass before start counts as done; they are retried until the deadline.
-Result<void> wait_scripts(Job& job) {
-  for (;;) {
-    auto passed = run_monitor_scripts(job);
-    if (passed || job.deadline().expired()) return passed;
-    sleep_a_little(job, kScriptRetry);
-  }
-}
-
 Result<void> run_tool(Job& job, std::vector<std::string> argv) {
   const std::string shown = argv.front();
   auto done = job.services.runner.run(sys::Command(std::move(argv)), job.deadline().at());
@@ -125,6 +116,15 @@ Result<void> launch(Job& job, bool defined) {
 }
 
 }  // namespace
+
+/// Monitor scripts must pass before start counts as done; they are retried until the deadline.
+Result<void> wait_scripts(Job& job) {
+  for (;;) {
+    auto passed = run_monitor_scripts(job);
+    if (passed || job.deadline().expired()) return passed;
+    sleep_a_little(job, kScriptRetry);
+  }
+}
 
 Result<Status> start(Job& job) {
   if (job.target.config_problem) return tl::unexpected(*job.target.config_problem);

@@ -66,25 +66,6 @@ Result<Status> verify(Job& job, std::string_view how) {
   return without_libvirt(job, still);  // the last resort: power it off ourselves
 }
 
-/// save_config_on_stop: the current definition replaces the config file, atomically.
-void save_definition(Job& job) {
-  const auto xml = job.hypervisor.definition(*job.target.ref, job.query_deadline());
-  if (!xml || !virt::parse_domain_xml(*xml)) {
-    job.log().warning("config not saved: {}", xml ? "libvirt returned an unreadable definition" : xml.error().reason);
-    return;
-  }
-  if (!sys::replace_file(job.settings.config, *xml)) {
-    job.log().warning("config not saved: cannot replace {}: {}", job.settings.config, std::strerror(errno));
-    return;
-  }
-  job.log().info("definition of {} saved to {}", job.target.ref->label(), job.settings.config);
-  if (!job.settings.sync_config) return;
-  auto done = job.services.runner.run(sys::Command({"csync2", "-x", job.settings.config}), job.query_deadline().at());
-  if (!done || !done->succeeded()) {
-    job.log().warning("csync2 -x {} failed: {}", job.settings.config, done ? done->describe() : done.error().reason);
-  }
-}
-
 /// snapshot: saves the RAM state instead of shutting down. False when it did not work.
 bool save_state(Job& job) {
   const std::string path = fmt::format("{}/{}.state", job.settings.snapshot, job.target.ref->name);
@@ -119,6 +100,25 @@ Result<bool> graceful(Job& job, const ocf::Deadline& until) {
 }
 
 }  // namespace
+
+/// save_config_on_stop: the current definition replaces the config file, atomically.
+void save_definition(Job& job) {
+  const auto xml = job.hypervisor.definition(*job.target.ref, job.query_deadline());
+  if (!xml || !virt::parse_domain_xml(*xml)) {
+    job.log().warning("config not saved: {}", xml ? "libvirt returned an unreadable definition" : xml.error().reason);
+    return;
+  }
+  if (!sys::replace_file(job.settings.config, *xml)) {
+    job.log().warning("config not saved: cannot replace {}: {}", job.settings.config, std::strerror(errno));
+    return;
+  }
+  job.log().info("definition of {} saved to {}", job.target.ref->label(), job.settings.config);
+  if (!job.settings.sync_config) return;
+  auto done = job.services.runner.run(sys::Command({"csync2", "-x", job.settings.config}), job.query_deadline().at());
+  if (!done || !done->succeeded()) {
+    job.log().warning("csync2 -x {} failed: {}", job.settings.config, done ? done->describe() : done.error().reason);
+  }
+}
 
 Result<Status> stop(Job& job) {
   if (!job.target.ref) {

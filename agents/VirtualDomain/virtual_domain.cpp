@@ -42,6 +42,8 @@ Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   if (action == "start") return start(job);
   if (action == "stop") return stop(job);
   if (action == "validate-all") return validate(job);
+  if (action == "migrate_to") return migrate_to(job);
+  if (action == "migrate_from") return migrate_from(job);
   return fail(ocf::Status::err_unimplemented, fmt::format("{}: not implemented in this release of vmha", action));
 }
 

@@ -188,6 +188,93 @@ Result<void> FakeHypervisor::ensure_pool(const std::string& name, const ocf::Dea
   return {};
 }
 
+namespace {
+
+/// The watcher's view of a fake migration.
+class FakeControl final : public virt::MigrationControl {
+ public:
+  FakeControl(FakeLibvirt& world, sys::Clock::time_point began) : world_(world), began_(began) {}
+  Result<virt::MigrationProgress> progress(const ocf::Deadline& /*deadline*/) override {
+    world_.calls.push_back("migration-progress");
+    virt::MigrationProgress p;
+    p.active = true;
+    p.elapsed = std::chrono::duration_cast<sys::Millis>(world_.clock.now() - began_);
+    p.data_total = 128U << 20U;
+    p.data_remaining = world_.migration.converges ? (64U << 20U) : (100U << 20U);
+    p.data_processed = p.data_total - p.data_remaining;
+    p.memory_bps = 10U << 20U;
+    p.postcopy = postcopy;
+    return p;
+  }
+  Result<void> abort(const ocf::Deadline& /*deadline*/) override {
+    world_.calls.push_back("migration-abort");
+    ++world_.aborts;
+    if (!world_.migration.abort_works) {
+      return fail(ocf::Status::err_generic, "abort refused", ErrorKind::invalid);
+    }
+    aborted = true;
+    return {};
+  }
+  Result<void> start_postcopy(const ocf::Deadline& /*deadline*/) override {
+    world_.calls.push_back("migration-postcopy");
+    ++world_.postcopy_switches;
+    postcopy = true;
+    return {};
+  }
+  bool aborted = false;
+  bool postcopy = false;
+
+ private:
+  FakeLibvirt& world_;
+  sys::Clock::time_point began_;
+};
+
+}  // namespace
+
+Result<void> FakeHypervisor::migrate(const virt::DomainRef& ref, const virt::MigrationRequest& request,
+                                     const ocf::Deadline& d, virt::MigrationWatcher& watcher) {
+  if (auto error = enter("migrate", ref.name, d)) return tl::unexpected(*error);
+  world_.migrations.push_back(request);
+  auto domain = lookup(ref);
+  if (!domain) return tl::unexpected(domain.error());
+  if ((*domain)->state.state != DomainState::running) {
+    return fail(ocf::Status::err_generic, "Requested operation is not valid: domain is not running",
+                ErrorKind::invalid);
+  }
+  const auto peer = world_.peers.find(request.destination);
+  if (peer == world_.peers.end() || peer->second->unreachable) {
+    return fail(ocf::Status::err_generic,
+                fmt::format("cannot connect to the destination {}: Connection refused", request.destination),
+                ErrorKind::unreachable);
+  }
+  FakeControl control(world_, world_.clock.now());
+  const auto began = world_.clock.now();
+  for (;;) {
+    const bool done = (world_.migration.converges && world_.clock.now() - began >= world_.migration.takes) ||
+                      (control.postcopy && world_.migration.postcopy_completes);
+    if (done) break;
+    if (control.aborted) {
+      return fail(ocf::Status::err_generic, "operation aborted: migration out job: canceled by client");
+    }
+    if (d.expired()) {
+      return fail(ocf::Status::err_generic, "migration did not end in time", ErrorKind::timed_out);
+    }
+    world_.clock.sleep_until(std::min(d.at(), world_.clock.now() + watcher.interval()));
+    watcher.tick(control);
+  }
+  FakeDomain moved = **domain;
+  FakeLibvirt& destination = *peer->second;
+  moved.persistent = (request.flags & virt::migrate_persist_dest) != 0 || destination.has(moved.name);
+  moved.state = {DomainState::running, 2};  // VIR_DOMAIN_RUNNING_MIGRATED
+  destination.domains[moved.name] = moved;
+  if ((**domain).persistent && (request.flags & virt::migrate_undefine_source) == 0) {
+    (**domain).state = {DomainState::shut_off, 3};  // VIR_DOMAIN_SHUTOFF_MIGRATED
+  } else {
+    world_.domains.erase(ref.name);
+  }
+  return {};
+}
+
 Result<std::string> FakeHypervisor::uri(const ocf::Deadline& d) {
   if (auto error = enter("uri", "", d)) return tl::unexpected(*error);
   return std::string("fake:///system");
@@ -213,7 +300,10 @@ Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::D
 }
 
 agents::Backends fake_backends(FakeLibvirt& world, bool with_processes) {
-  return agents::Backends{[&world](const std::string&) { return std::make_unique<FakeHypervisor>(world); },
+  return agents::Backends{[&world](const std::string& uri) {
+                            const auto peer = world.peers.find(uri);
+                            return std::make_unique<FakeHypervisor>(peer != world.peers.end() ? *peer->second : world);
+                          },
                           [&world, with_processes](const std::string&) -> std::unique_ptr<virt::QemuProcesses> {
                             if (!with_processes) return nullptr;
                             return std::make_unique<FakeQemuProcesses>(world);

@@ -31,6 +31,14 @@ struct FakeDomain {
   std::optional<sys::Clock::time_point> off_at;
 };
 
+/// How a fake migration behaves.
+struct FakeMigration {
+  sys::Millis takes{600};          ///< until it completes, when it converges
+  bool converges = true;           ///< false: runs until aborted (a busy guest, a capped bandwidth)
+  bool abort_works = true;         ///< false: the abort is refused and the migration runs on
+  bool postcopy_completes = true;  ///< after start_postcopy, the next tick completes it
+};
+
 struct FakeLibvirt {
   explicit FakeLibvirt(sys::ManualClock& c) : clock(c) {}
 
@@ -49,6 +57,13 @@ struct FakeLibvirt {
   std::vector<std::string> calls;                     ///< "state vm1", "create vm1", …
   unsigned last_shutdown_methods = 0;
   std::map<std::string, std::pair<std::string, std::string>> saved;  ///< save file path → name, UUID
+
+  // Migration: the destinations this daemon (and the agent) can reach, by URI.
+  std::map<std::string, FakeLibvirt*> peers;
+  FakeMigration migration;
+  std::vector<virt::MigrationRequest> migrations;  ///< every request received
+  int aborts = 0;
+  int postcopy_switches = 0;
 
   // QEMU processes, as /proc would show them when libvirtd is away.
   virt::Evidence evidence = virt::Evidence::gone;
@@ -72,6 +87,8 @@ class FakeHypervisor final : public virt::Hypervisor {
   Result<std::string> definition(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
   Result<void> ensure_network(const std::string& name, const ocf::Deadline& deadline) override;
   Result<void> ensure_pool(const std::string& name, const ocf::Deadline& deadline) override;
+  Result<void> migrate(const virt::DomainRef& domain, const virt::MigrationRequest& request,
+                       const ocf::Deadline& deadline, virt::MigrationWatcher& watcher) override;
   Result<std::string> uri(const ocf::Deadline& deadline) override;
 
  private:

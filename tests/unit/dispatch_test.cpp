@@ -88,7 +88,16 @@ TEST_CASE("actions, parameters and errors map to OCF exit codes", "[dispatch]") 
            6,
            "OCF_RESKEY_CRM_meta_timeout='20s' is not a number of milliseconds"},
           {{"monitor"}, MapEnvironment::Vars{}, 6, "required parameter 'config' is not set"},
-          {{"migrate_to"}, {{"OCF_RESKEY_config", "/c.xml"}}, 3, "migrate_to: not implemented in this release of vmha"},
+          {{"migrate_to"},
+           {{"OCF_RESKEY_config", "/c.xml"}},
+           5,
+           "config file /c.xml is not readable on this node: No such file or directory"},
+          {{"migrate_to"},
+           {{"OCF_RESKEY_config", "/c.xml"}, {"OCF_RESKEY_migrate_options", "--offline"}},
+           6,
+           "migrate_options: '--offline' is not supported by vmha (live migration options of virsh migrate such as "
+           "--p2p, --tunnelled, --persistent, --undefinesource, --unsafe, --auto-converge, --postcopy, --compressed, "
+           "--migrateuri=URI, --bandwidth=MiB)"},
       }));
   vmha::test::FakeServices fakes;
   for (const auto& [name, value] : vars) fakes.env.set(name, value);

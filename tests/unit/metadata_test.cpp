@@ -97,6 +97,9 @@ TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types a
       {"start_resources", ParamType::boolean, "false"},
       {"destroy_reserve", ParamType::integer, "20"},
       {"pmsuspended_is_running", ParamType::boolean, "true"},
+      {"migration_auto_converge", ParamType::boolean, "false"},
+      {"migration_compression", ParamType::string, ""},
+      {"migration_postcopy_after", ParamType::integer, "0"},
       {"trace_ra", ParamType::boolean, "false"},
       {"trace_file", ParamType::string, ""},
   };

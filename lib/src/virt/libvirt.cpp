@@ -149,6 +149,31 @@ class LibvirtHypervisor final : public Hypervisor {
     });
   }
 
+  Result<void> migrate(const DomainRef& ref, const MigrationRequest& request, const ocf::Deadline& deadline,
+                       MigrationWatcher& watcher) override {
+    if (request.max_downtime_ms > 0) {
+      const auto ms = request.max_downtime_ms;
+      auto set = with_domain("set the maximum migration downtime of", ref, deadline,
+                             [ms](virDomainPtr d) { return virDomainMigrateSetMaxDowntime(d, ms, 0); });
+      if (!set) return set;
+    }
+    // The migration blocks its connection, so it gets its own; this one stays free for the
+    // watcher's progress readings, an abort or the switch to post-copy.
+    Worker mover(uri_);
+    auto outcome = mover.submit<void>([ref, request](virConnectPtr c) { return run_migration(c, ref, request); });
+    Control control(*this, ref);
+    for (;;) {
+      const auto next = std::min(deadline.at(), deadline.clock().now() + watcher.interval());
+      if (outcome.wait_until(next) == std::future_status::ready) return outcome.get();
+      if (deadline.expired()) {
+        mover.mark_wedged();
+        return fail(ocf::Status::err_generic, fmt::format("migration of {} did not end in time", ref.label()),
+                    ErrorKind::timed_out);
+      }
+      watcher.tick(control);
+    }
+  }
+
   Result<std::string> uri(const ocf::Deadline& deadline) override {
     return call<std::string>("get URI", deadline, [](virConnectPtr c) -> Result<std::string> {
       char* text = virConnectGetURI(c);
@@ -160,6 +185,94 @@ class LibvirtHypervisor final : public Hypervisor {
   }
 
  private:
+  /// The watcher's handle on a running migration, over the control connection.
+  class Control final : public MigrationControl {
+   public:
+    Control(LibvirtHypervisor& owner, DomainRef ref) : owner_(owner), ref_(std::move(ref)) {}
+    Result<MigrationProgress> progress(const ocf::Deadline& deadline) override {
+      const bool postcopy = postcopy_;
+      return owner_.call<MigrationProgress>(
+          "read migration progress", deadline, [ref = ref_, postcopy](virConnectPtr c) -> Result<MigrationProgress> {
+            auto domain = lookup(c, ref);
+            if (!domain) return tl::unexpected(domain.error());
+            int type = VIR_DOMAIN_JOB_NONE;
+            virTypedParameterPtr params = nullptr;
+            int count = 0;
+            if (virDomainGetJobStats(domain->get(), &type, &params, &count, 0) < 0) {
+              return tl::unexpected(last_error(fmt::format("migration progress of {}", ref.label()), c));
+            }
+            MigrationProgress p;
+            p.active = type != VIR_DOMAIN_JOB_NONE;
+            p.postcopy = postcopy;
+            unsigned long long value = 0;
+            if (virTypedParamsGetULLong(params, count, VIR_DOMAIN_JOB_TIME_ELAPSED, &value) == 1)
+              p.elapsed = sys::Millis(static_cast<sys::Millis::rep>(value));
+            if (virTypedParamsGetULLong(params, count, VIR_DOMAIN_JOB_DATA_TOTAL, &value) == 1) p.data_total = value;
+            if (virTypedParamsGetULLong(params, count, VIR_DOMAIN_JOB_DATA_PROCESSED, &value) == 1)
+              p.data_processed = value;
+            if (virTypedParamsGetULLong(params, count, VIR_DOMAIN_JOB_DATA_REMAINING, &value) == 1)
+              p.data_remaining = value;
+            if (virTypedParamsGetULLong(params, count, VIR_DOMAIN_JOB_MEMORY_BPS, &value) == 1) p.memory_bps = value;
+            if (virTypedParamsGetULLong(params, count, VIR_DOMAIN_JOB_MEMORY_ITERATION, &value) == 1)
+              p.iteration = value;
+            virTypedParamsFree(params, count);
+            return p;
+          });
+    }
+    Result<void> abort(const ocf::Deadline& deadline) override {
+      return owner_.with_domain("abort the migration of", ref_, deadline,
+                                [](virDomainPtr d) { return virDomainAbortJob(d); });
+    }
+    Result<void> start_postcopy(const ocf::Deadline& deadline) override {
+      auto done = owner_.with_domain("switch to post-copy:", ref_, deadline,
+                                     [](virDomainPtr d) { return virDomainMigrateStartPostCopy(d, 0); });
+      if (done) postcopy_ = true;
+      return done;
+    }
+
+   private:
+    LibvirtHypervisor& owner_;
+    DomainRef ref_;
+    bool postcopy_ = false;
+  };
+
+  /// The blocking migration call, on the mover's thread.
+  static Result<void> run_migration(virConnectPtr c, const DomainRef& ref, const MigrationRequest& request) {
+    auto domain = lookup(c, ref);
+    if (!domain) return tl::unexpected(domain.error());
+    detail::TypedParams params;
+    bool ok = true;
+    if (!request.migrate_uri.empty()) ok = ok && params.add(VIR_MIGRATE_PARAM_URI, request.migrate_uri);
+    if (request.bandwidth_mib > 0) {
+      ok = ok && params.add(VIR_MIGRATE_PARAM_BANDWIDTH, static_cast<unsigned long long>(request.bandwidth_mib));
+    }
+    for (const auto& method : request.compression) ok = ok && params.add(VIR_MIGRATE_PARAM_COMPRESSION, method);
+    if (request.parallel_connections > 0) {
+      ok = ok && params.add(VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS, request.parallel_connections);
+    }
+    if (!request.listen_address.empty()) {
+      ok = ok && params.add(VIR_MIGRATE_PARAM_LISTEN_ADDRESS, request.listen_address);
+    }
+    if (!ok) return tl::unexpected(last_error("migration parameters", c));
+    const auto flags = static_cast<unsigned int>(request.flags);
+    const std::string what = fmt::format("migrate {} to {}", ref.label(), request.destination);
+    if (request.peer_to_peer()) {
+      return check(
+          virDomainMigrateToURI3(domain->get(), request.destination.c_str(), params.get(), params.size(), flags), what,
+          c);
+    }
+    detail::Connection destination(virConnectOpen(request.destination.c_str()));
+    if (!destination) {
+      Error error = last_error(fmt::format("cannot connect to the destination {}", request.destination));
+      if (error.kind != ErrorKind::denied) error.kind = ErrorKind::unreachable;
+      return tl::unexpected(std::move(error));
+    }
+    (void)virConnectSetKeepAlive(destination.get(), 2, 3);
+    Domain moved(virDomainMigrate3(domain->get(), destination.get(), params.get(), params.size(), flags));
+    if (!moved) return tl::unexpected(last_error(what, c));
+    return {};
+  }
+
   template <typename T>
   Result<T> call(std::string_view what, const ocf::Deadline& deadline, std::function<Result<T>(virConnectPtr)> body) {
     if (!worker_ || worker_->wedged()) {
@@ -185,6 +298,24 @@ class LibvirtHypervisor final : public Hypervisor {
   std::unique_ptr<Worker> worker_;
   int workers_ = 0;
 };
+
+// The core mirrors libvirt's flag values so that it needs no libvirt header.
+constexpr bool same_flag(std::uint32_t ours, unsigned theirs) {
+  return ours == theirs;
+}
+static_assert(same_flag(migrate_live, VIR_MIGRATE_LIVE) && same_flag(migrate_peer2peer, VIR_MIGRATE_PEER2PEER) &&
+              same_flag(migrate_tunnelled, VIR_MIGRATE_TUNNELLED) &&
+              same_flag(migrate_persist_dest, VIR_MIGRATE_PERSIST_DEST) &&
+              same_flag(migrate_undefine_source, VIR_MIGRATE_UNDEFINE_SOURCE) &&
+              same_flag(migrate_paused, VIR_MIGRATE_PAUSED) &&
+              same_flag(migrate_non_shared_disk, VIR_MIGRATE_NON_SHARED_DISK) &&
+              same_flag(migrate_non_shared_inc, VIR_MIGRATE_NON_SHARED_INC) &&
+              same_flag(migrate_change_protection, VIR_MIGRATE_CHANGE_PROTECTION) &&
+              same_flag(migrate_unsafe, VIR_MIGRATE_UNSAFE) && same_flag(migrate_compressed, VIR_MIGRATE_COMPRESSED) &&
+              same_flag(migrate_abort_on_error, VIR_MIGRATE_ABORT_ON_ERROR) &&
+              same_flag(migrate_auto_converge, VIR_MIGRATE_AUTO_CONVERGE) &&
+              same_flag(migrate_postcopy, VIR_MIGRATE_POSTCOPY) && same_flag(migrate_tls, VIR_MIGRATE_TLS) &&
+              same_flag(migrate_parallel, VIR_MIGRATE_PARALLEL));
 
 }  // namespace
 

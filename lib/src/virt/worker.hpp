@@ -33,7 +33,13 @@ class Worker {
   [[nodiscard]] Result<T> call(std::string_view what, const ocf::Deadline& deadline,
                                std::function<Result<T>(virConnectPtr)> body);
 
+  /// Queues `body` and returns at once; the caller waits on the future with its own
+  /// deadline and calls mark_wedged() if it gives up on it.
+  template <typename T>
+  [[nodiscard]] std::future<Result<T>> submit(std::function<Result<T>(virConnectPtr)> body);
+
   [[nodiscard]] bool wedged() const { return wedged_; }
+  void mark_wedged() { wedged_ = true; }
 
  private:
   struct Shared {
@@ -64,18 +70,24 @@ Result<T> Worker::call(std::string_view what, const ocf::Deadline& deadline,
   if (deadline.expired()) {  // nothing was asked, so the connection stays usable
     return fail(ocf::Status::err_generic, fmt::format("{}: no time left", what), ErrorKind::timed_out);
   }
-  auto answer = std::make_shared<std::promise<Result<T>>>();
-  auto future = answer->get_future();
-  post([shared = shared_, answer, body = std::move(body)] {
-    auto connection = Worker::connection(*shared);
-    answer->set_value(connection ? body(*connection) : Result<T>(tl::unexpected(connection.error())));
-  });
+  auto future = submit<T>(std::move(body));
   if (future.wait_until(deadline.at()) != std::future_status::ready) {
     wedged_ = true;
     return fail(ocf::Status::err_generic, fmt::format("{}: libvirt did not answer in time", what),
                 ErrorKind::timed_out);
   }
   return future.get();
+}
+
+template <typename T>
+std::future<Result<T>> Worker::submit(std::function<Result<T>(virConnectPtr)> body) {
+  auto answer = std::make_shared<std::promise<Result<T>>>();
+  auto future = answer->get_future();
+  post([shared = shared_, answer, body = std::move(body)] {
+    auto connection = Worker::connection(*shared);
+    answer->set_value(connection ? body(*connection) : Result<T>(tl::unexpected(connection.error())));
+  });
+  return future;
 }
 
 }  // namespace vmha::virt::detail

@@ -15,6 +15,7 @@
 #include "vmha/ocf/deadline.hpp"
 #include "vmha/result.hpp"
 #include "vmha/virt/domain.hpp"
+#include "vmha/virt/migration.hpp"
 
 namespace vmha::virt {
 
@@ -56,6 +57,11 @@ class Hypervisor {
   [[nodiscard]] virtual Result<void> ensure_network(const std::string& name, const ocf::Deadline& deadline) = 0;
   /// Makes sure a storage pool is active (started, or refreshed when it already is).
   [[nodiscard]] virtual Result<void> ensure_pool(const std::string& name, const ocf::Deadline& deadline) = 0;
+  /// Migrates the running domain live to request.destination. Returns when the migration
+  /// has ended (success, failure, or an abort by the watcher), or at `deadline` at the
+  /// latest, with an Error of kind timed_out. The watcher is called every interval meanwhile.
+  [[nodiscard]] virtual Result<void> migrate(const DomainRef& domain, const MigrationRequest& request,
+                                             const ocf::Deadline& deadline, MigrationWatcher& watcher) = 0;
   /// The URI of the connection (the resolved default when none was given).
   [[nodiscard]] virtual Result<std::string> uri(const ocf::Deadline& deadline) = 0;
 };
