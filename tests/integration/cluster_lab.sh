@@ -33,6 +33,7 @@ trap '"$lab" down >/dev/null 2>&1' EXIT
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 secs() { printf '%d.%02d' $(($1 / 1000)) $((($1 % 1000) / 10)); }
 in_node() { "$lab" exec "$@"; }
+quiet() { "$@" >/dev/null 2>&1; }
 # until_true SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
 until_true() {
   local deadline=$(($(now_ms) + $1 * 1000))
@@ -76,14 +77,14 @@ check "node2 has its lab address" sh -c "'$lab' exec 2 ip -o -4 addr show dev et
 check "the nodes see the host's OCF agents" \
   test "$(in_node 1 ls /usr/lib/ocf/resource.d)" = "$(ls /usr/lib/ocf/resource.d)"
 check "the nodes see the shared disk directory" in_node 2 test -d "$shared"
-check "up on a running lab is a no-op" "$lab" up 2
+check "up on a running lab is a no-op" quiet "$lab" up 2
 check "up with another N is refused" expect_rc 1 "$lab" up 3
 
 # --- each node's own libvirtd -----------------------------------------------------------------
 for k in 1 2; do
-  check "node$k: virsh -c qemu:///system version" in_node "$k" virsh -c qemu:///system version
+  check "node$k: virsh -c qemu:///system version" quiet in_node "$k" virsh -c qemu:///system version
 done
-uuid() { in_node "$1" virsh -c qemu:///system capabilities | grep -m1 -o '<uuid>[^<]*'; }
+uuid() { in_node "$1" virsh -c qemu:///system capabilities | grep -m1 -o '<uuid>[^<]*' | cut -d'>' -f2; }
 u1=$(uuid 1)
 u2=$(uuid 2)
 check "the two libvirtds are distinct hosts (host UUIDs $u1, $u2)" test -n "$u1" -a -n "$u2" -a "$u1" != "$u2"
@@ -118,9 +119,10 @@ t0=$(now_ms)
 "$lab" start-node 2 | sed 's/^/     /'
 check "node2 is back online" until_true 60 online_both 1
 echo "     node2 back online $(secs $(($(now_ms) - t0))) s after start-node (fence_lab's reboot had started it already)"
-check "node2's libvirtd answers again" in_node 2 virsh -c qemu:///system version
+check "node2's libvirtd answers again" quiet in_node 2 virsh -c qemu:///system version
 check "d1 stays on node1" located_on node1
-check "status reports every daemon running" "$lab" status
+"$lab" status | sed 's/^/     /'
+check "status reports every daemon running" test "${PIPESTATUS[0]}" = 0
 
 # --- down -----------------------------------------------------------------------------------
 ids=$(cat "$state"/node[12]/ns "$state/switch.ns" | tr '\n' ' ')
@@ -161,6 +163,6 @@ check "ip link shows no lab device" sh -c '! ip -o link | grep -q -e vmhalab -e 
 if [ -z "$shared_existed" ]; then
   check "the shared directory the lab created is removed" test ! -e "$shared"
 fi
-check "down again is a no-op" "$lab" down
+check "down again is a no-op" quiet "$lab" down
 echo "     times: up $(secs "$t_up") s, failover $(secs "$t_failover") s, down $(secs "$t_down") s"
 finish

@@ -46,7 +46,7 @@ last_reason() {
   "$@" 2>&1 >/dev/null | sed -n 's/^ocf-exit-reason://p' | tail -n 1
 }
 
-# start_lab <state-dir> <subreaper>: one private libvirtd node (tests/lab) with the tiny guest
+# start_lab <state-dir> <subreaper> [nodes]: private libvirtd nodes (tests/lab; one by default) with the tiny guest
 # built, torn down with $work at exit; sets lab, uri and work. Fails loudly when it cannot.
 start_lab() {
   lab=$(cd "$(dirname "${BASH_SOURCE[0]}")/../lab" && pwd)/libvirt-lab
@@ -54,7 +54,7 @@ start_lab() {
   work=$(mktemp -d)
   trap '"$lab" down >/dev/null 2>&1; rm -rf "$work"' EXIT
   "$(dirname "$lab")/make-guest" "$LAB_GUEST_DIR" || { echo "FAIL - cannot build the tiny Linux guest"; exit 1; }
-  "$lab" up 1 || { echo "FAIL - cannot start a private libvirtd"; exit 1; }
+  "$lab" up "${3:-1}" || { echo "FAIL - cannot start a private libvirtd"; exit 1; }
   # shellcheck disable=SC2034 # used by the sourcing script
   uri=$("$lab" uri 1)
 }
