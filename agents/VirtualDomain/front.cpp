@@ -154,7 +154,7 @@ std::optional<Result<ocf::Status>> fast_monitor(const ocf::Request& request, con
   virt::ProcQemuProcesses processes(*pid_dir);
   Target target;
   target.ref = identity;
-  Job job{request, services, *settings, hypervisor, &processes, records, target};
+  Job job{request, services, *settings, hypervisor, &processes, records, target, nullptr};
   auto status = monitor(job);
   if (hypervisor.unsure) {
     services.log.debug("monitor fast path unsure ({}): handing over", status ? "no error" : status.error().reason);

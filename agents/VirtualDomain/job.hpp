@@ -9,6 +9,8 @@
 
 #include "VirtualDomain/records.hpp"
 #include "VirtualDomain/settings.hpp"
+#include "vmha/drbd/guard.hpp"
+#include "vmha/drbd/source.hpp"
 #include "vmha/ocf/agent.hpp"
 #include "vmha/virt/domain_xml.hpp"
 #include "vmha/virt/hypervisor.hpp"
@@ -21,6 +23,8 @@ struct Backends {
   std::function<std::unique_ptr<virt::Hypervisor>(const std::string& uri)> hypervisor;
   /// May return nullptr: no local process evidence for this URI (remote, session…).
   std::function<std::unique_ptr<virt::QemuProcesses>(const std::string& uri)> processes;
+  /// DRBD's state on this node (drbdsetup through the services' command runner).
+  std::function<std::unique_ptr<drbd::StatusSource>(const ocf::Services& services)> drbd;
 };
 
 /// libvirt, and /proc with the pid directory derived from the URI.
@@ -48,6 +52,7 @@ struct Job {
   virt::QemuProcesses* processes;
   Records records;
   Target target;
+  drbd::StatusSource* drbd = nullptr;  ///< nullptr: no DRBD source (the monitor's fast path)
 
   [[nodiscard]] sys::Logger& log() const { return services.log; }
   [[nodiscard]] const ocf::Deadline& deadline() const { return request.deadline; }
@@ -65,6 +70,14 @@ struct Job {
 [[nodiscard]] Result<ocf::Status> validate(Job& job);
 [[nodiscard]] Result<ocf::Status> migrate_to(Job& job);
 [[nodiscard]] Result<ocf::Status> migrate_from(Job& job);
+
+/// The DRBD devices behind the domain: drbd_resources, else its disks; none when DRBD is off.
+[[nodiscard]] std::vector<drbd::DeviceRef> drbd_devices(const Job& job);
+/// What DRBD forbids: before a start (`target` empty) or a migration to `target`. Reads the
+/// state at most once; no DRBD device, no read. Errors: DRBD unreadable (5 when not installed).
+[[nodiscard]] Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& target = {});
+/// The findings as one exit reason.
+[[nodiscard]] std::string drbd_refusal(std::string_view action, const std::vector<drbd::Finding>& findings);
 
 /// save_config_on_stop: the current definition replaces the config file (never fails the caller).
 void save_definition(Job& job);

@@ -129,6 +129,12 @@ Result<Status> migrate_to(Job& job) {
   if (!job.target.ref) return tl::unexpected(*job.target.config_problem);
   const auto& ref = *job.target.ref;
   const std::string& target = job.request.call.migrate_target;
+  // DRBD first: nothing is asked of libvirt when the storage cannot follow.
+  if (!target.empty()) {
+    auto findings = drbd_findings(job, target);
+    if (!findings) return tl::unexpected(findings.error());
+    if (!findings->empty()) return fail(Status::err_generic, drbd_refusal("migrate_to", *findings));
+  }
   const auto state = read_state(job, job.query_deadline());
   if (!state) return fail(Status::err_generic, fmt::format("migrate_to: {}", state.error().reason), state.error().kind);
   if (!is_running(*state)) {

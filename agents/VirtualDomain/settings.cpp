@@ -93,6 +93,12 @@ Result<Settings> read_settings(const ocf::Params& params) {
   }
   s.destroy_reserve = std::chrono::seconds(reserve);
   s.pmsuspended_is_running = params.flag("pmsuspended_is_running");
+  s.drbd_resources = ocf::split_words(params.text("drbd_resources"));
+  if (s.drbd_resources == std::vector<std::string>{"none"}) {
+    s.drbd_off = true;
+    s.drbd_resources.clear();
+  }
+  s.drbd_allow_two_primaries = params.flag("drbd_allow_two_primaries");
   return s;
 }
 

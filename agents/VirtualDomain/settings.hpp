@@ -56,6 +56,10 @@ struct Settings {
   std::chrono::seconds destroy_reserve{20};
   bool pmsuspended_is_running = true;
   MigrationSettings migration;
+  /// drbd_resources: names to check; empty = detect from the disks.
+  std::vector<std::string> drbd_resources;
+  bool drbd_off = false;  ///< drbd_resources=none
+  bool drbd_allow_two_primaries = false;
 };
 
 /// Reads migrate_options ("--p2p --tunnelled", "--migrateuri=tcp://%n-mig"); options vmha

@@ -155,6 +155,10 @@ Result<Status> start(Job& job) {
     auto facts = job.hypervisor.facts(ref, job.query_deadline());
     defined = facts && facts->persistent;
   }
+  // The worst failure of this cluster: a VM started on stale or contested DRBD data.
+  auto findings = drbd_findings(job);
+  if (!findings) return tl::unexpected(findings.error());
+  if (!findings->empty()) return fail(Status::err_generic, drbd_refusal("start", *findings));
   if (job.settings.start_resources) {
     if (auto ok = start_resources(job); !ok) return tl::unexpected(failed(ok.error(), "cannot start"));
   }

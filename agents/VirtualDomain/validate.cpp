@@ -50,6 +50,15 @@ Result<Status> validate(Job& job) {
   for (const auto& script : s.monitor_scripts) {
     if (auto ok = need_program(job.services, script, "monitor_scripts"); !ok) return tl::unexpected(ok.error());
   }
+  // DRBD: what would stop a start here is reported, but is not a configuration error — the
+  // standby node normally cannot start the VM. DRBD missing where the disks need it is.
+  auto findings = drbd_findings(job);
+  if (!findings) {
+    if (findings.error().status == Status::err_installed) return tl::unexpected(findings.error());
+    job.log().warning("{}", findings.error().reason);
+  } else if (!findings->empty()) {
+    job.log().warning("{}", drbd_refusal("a start on this node would be", *findings));
+  }
   return Status::success;
 }
 

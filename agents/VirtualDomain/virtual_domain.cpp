@@ -13,6 +13,9 @@ Backends real_backends() {
                     const auto dir = virt::qemu_pid_dir(uri);
                     if (!dir) return nullptr;
                     return std::make_unique<virt::ProcQemuProcesses>(*dir);
+                  },
+                  [](const ocf::Services& services) {
+                    return drbd::make_drbdsetup_source(services.runner, services.env.get("PATH").value_or(""));
                   }};
 }
 
@@ -37,7 +40,8 @@ Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   auto hypervisor = backends_.hypervisor(uri);
   auto processes = backends_.processes(uri);
   auto records = Records::from_environment(services_.env, request.call.resource);
-  Job job{request, services_, *settings, *hypervisor, processes.get(), records, locate(*settings, records)};
+  auto drbd = backends_.drbd ? backends_.drbd(services_) : nullptr;
+  Job job{request, services_, *settings, *hypervisor, processes.get(), records, locate(*settings, records), drbd.get()};
   if (action == "monitor" || action == "status") return monitor(job);
   if (action == "start") return start(job);
   if (action == "stop") return stop(job);

@@ -299,6 +299,24 @@ Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::D
   return {};
 }
 
+namespace {
+
+class FakeDrbd final : public drbd::StatusSource {
+ public:
+  explicit FakeDrbd(FakeLibvirt& world) : world_(world) {}
+  Result<std::vector<drbd::Resource>> resources(const ocf::Deadline& /*deadline*/) override {
+    ++world_.drbd_reads;
+    world_.calls.push_back("drbd-read");
+    if (world_.drbd_error) return tl::unexpected(*world_.drbd_error);
+    return world_.drbd;
+  }
+
+ private:
+  FakeLibvirt& world_;
+};
+
+}  // namespace
+
 agents::Backends fake_backends(FakeLibvirt& world, bool with_processes) {
   return agents::Backends{[&world](const std::string& uri) {
                             const auto peer = world.peers.find(uri);
@@ -307,7 +325,8 @@ agents::Backends fake_backends(FakeLibvirt& world, bool with_processes) {
                           [&world, with_processes](const std::string&) -> std::unique_ptr<virt::QemuProcesses> {
                             if (!with_processes) return nullptr;
                             return std::make_unique<FakeQemuProcesses>(world);
-                          }};
+                          },
+                          [&world](const ocf::Services&) { return std::make_unique<FakeDrbd>(world); }};
 }
 
 }  // namespace vmha::test

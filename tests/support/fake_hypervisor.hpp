@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "VirtualDomain/job.hpp"
+#include "vmha/drbd/source.hpp"
 #include "vmha/sys/clock.hpp"
 #include "vmha/virt/hypervisor.hpp"
 #include "vmha/virt/qemu_processes.hpp"
@@ -64,6 +65,11 @@ struct FakeLibvirt {
   std::vector<virt::MigrationRequest> migrations;  ///< every request received
   int aborts = 0;
   int postcopy_switches = 0;
+
+  // DRBD as drbdsetup would report it on this node.
+  std::vector<drbd::Resource> drbd;
+  std::optional<Error> drbd_error;  ///< the read fails with this
+  int drbd_reads = 0;
 
   // QEMU processes, as /proc would show them when libvirtd is away.
   virt::Evidence evidence = virt::Evidence::gone;

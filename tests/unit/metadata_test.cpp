@@ -100,6 +100,8 @@ TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types a
       {"migration_auto_converge", ParamType::boolean, "false"},
       {"migration_compression", ParamType::string, ""},
       {"migration_postcopy_after", ParamType::integer, "0"},
+      {"drbd_resources", ParamType::string, ""},
+      {"drbd_allow_two_primaries", ParamType::boolean, "false"},
       {"trace_ra", ParamType::boolean, "false"},
       {"trace_file", ParamType::string, ""},
   };

@@ -114,6 +114,7 @@ class Model {
     }
     if (auto ok = set_state(keys, "role", role_from_string, resource.role, "role"); !ok) return ok;
     if (const auto suspended = find(keys, "suspended")) resource.suspended = *suspended != "no";
+    if (const auto may = find(keys, "may_promote")) resource.may_promote = *may == "yes";
     return {};
   }
 

@@ -209,6 +209,9 @@ Result<Resource> read_resource(const json& resource, std::size_t index) {
     return tl::unexpected(ok.error());
   }
   if (auto ok = read_bool(resource, "suspended", where, out.suspended); !ok) return tl::unexpected(ok.error());
+  if (auto ok = read_optional_bool(resource, "may_promote", where, out.may_promote); !ok) {
+    return tl::unexpected(ok.error());
+  }
   const auto devices = read_array(resource, "devices", where);
   if (!devices) return tl::unexpected(devices.error());
   for (const auto& device : **devices) {

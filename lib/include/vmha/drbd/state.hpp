@@ -94,6 +94,8 @@ struct Resource {
   Role role = Role::unknown;
   bool suspended = false;
   std::optional<bool> quorum;  ///< false if any volume lost quorum; none if nobody says
+  /// DRBD 9's own verdict (may_promote): auto-promote would succeed now. None in 8.4.
+  std::optional<bool> may_promote;
   std::vector<Volume> volumes;
   std::vector<Peer> peers;
 

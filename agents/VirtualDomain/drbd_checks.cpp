@@ -1,0 +1,61 @@
+// The VM agent's view of DRBD: which resources hold its disks, and whether DRBD lets it
+// start here or migrate now.
+#include <filesystem>
+
+#include <fmt/core.h>
+
+#include "VirtualDomain/job.hpp"
+
+namespace vmha::agents {
+namespace {
+
+std::string resolved(const std::string& path) {
+  std::error_code ec;
+  auto real = std::filesystem::canonical(path, ec);
+  return ec ? path : real.string();
+}
+
+}  // namespace
+
+std::vector<drbd::DeviceRef> drbd_devices(const Job& job) {
+  std::vector<drbd::DeviceRef> devices;
+  if (job.settings.drbd_off) return devices;
+  if (!job.settings.drbd_resources.empty()) {
+    for (const auto& name : job.settings.drbd_resources) devices.push_back({name, std::nullopt, std::nullopt, name});
+    return devices;
+  }
+  if (!job.target.config) return devices;
+  for (const auto& disk : job.target.config->disks) {
+    if (auto device = drbd::drbd_device(disk.path, resolved)) devices.push_back(std::move(*device));
+  }
+  return devices;
+}
+
+Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& target) {
+  const auto devices = drbd_devices(job);
+  if (devices.empty()) return std::vector<drbd::Finding>{};
+  if (job.drbd == nullptr) return fail(ocf::Status::err_generic, "no DRBD state source", ErrorKind::other);
+  auto all = job.drbd->resources(job.query_deadline());
+  if (!all) {
+    const auto status =
+        all.error().kind == ErrorKind::not_found ? ocf::Status::err_installed : ocf::Status::err_generic;
+    return fail(status, fmt::format("cannot read DRBD's state: {}", all.error().reason), all.error().kind);
+  }
+  auto selection = drbd::select(*all, devices);
+  for (const auto* resource : selection.resources) {
+    auto found = target.empty() ? drbd::check_start(*resource, job.settings.drbd_allow_two_primaries)
+                                : drbd::check_migration(*resource, target, job.settings.drbd_allow_two_primaries);
+    selection.findings.insert(selection.findings.end(), found.begin(), found.end());
+    job.log().debug("DRBD {}", drbd::describe(*resource));
+  }
+  return selection.findings;
+}
+
+std::string drbd_refusal(std::string_view action, const std::vector<drbd::Finding>& findings) {
+  std::string text = fmt::format("{} refused by DRBD:", action);
+  for (std::size_t i = 0; i < findings.size(); ++i)
+    text += fmt::format("{} {}", i == 0 ? "" : ";", findings[i].problem);
+  return text;
+}
+
+}  // namespace vmha::agents
