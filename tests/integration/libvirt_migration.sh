@@ -26,7 +26,7 @@ on() {
   shift 2
   local self=$uri1
   [ "$node" = n2 ] && self=$uri2
-  env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=vm-mig OCF_RESOURCE_TYPE=VirtualDomain \
+  env DRBDSIM_NODE="$node" OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=vm-mig OCF_RESOURCE_TYPE=VirtualDomain \
     OCF_RESKEY_config="$work/vm-mig.xml" OCF_RESKEY_hypervisor="$self" HA_RSCTMP="$work/rsctmp${node#n}" \
     OCF_RESKEY_remoteuri="qemu+unix:///system?socket=$LAB_STATE/%n/run/libvirt-sock" \
     OCF_RESKEY_CRM_meta_timeout=30000 OCF_RESKEY_CRM_meta_interval=10000 \
@@ -140,6 +140,21 @@ wait_absent() {
   return 1
 }
 check "... the restarted target daemon holds nothing of it" wait_absent
+
+# --- DRBD (simulated): the pre-flight refuses before libvirt, and lets a sound one through ----
+sim=$(cd "$(dirname "$0")/../drbd-sim" && pwd)/drbdsim
+"$sim" install "$work/bin" >/dev/null
+export DRBDSIM_STATE=$work/drbd
+mkdir -p "$DRBDSIM_STATE"
+DRBDSIM_NODE=n1 "$sim" define r0 --nodes n1,n2 --allow-two-primaries --auto-promote yes >/dev/null
+for n in n1 n2; do DRBDSIM_NODE=$n "$sim" drbdadm primary r0 >/dev/null; done  # promoted-max=2
+DRBDSIM_NODE=n1 "$sim" set-disk r0 n2 Outdated >/dev/null
+drbd=(PATH="$work/bin:$PATH" OCF_RESKEY_drbd_resources=r0)
+failing "DRBD: the target's disk is Outdated" 3000 "${drbd[@]}"
+check "... the reason names the target's disk" sh -c "grep -q \"n2's volume 0 is Outdated\" '$work/stderr-n1.log'"
+DRBDSIM_NODE=n1 "$sim" set-disk r0 n2 UpToDate >/dev/null
+check "DRBD UpToDate on both, both Primary: migration n1 → n2" migrate n1 n2 "${drbd[@]}"
+check "... and back n2 → n1" migrate n2 n1 "${drbd[@]}"
 
 # --- the end: the guest still obeys ACPI ---------------------------------------------------
 t0=$(millis)
