@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# Failure scenarios on a real 2-node cluster (lab/vmha-lab up 2) running the company's
+# configuration, examples/crm/two-node.crm (loaded by lab/two-node-lib.sh with the lab's
+# substitutions: fence_lab, the simulated DRBD, tiny QEMU guests). Each scenario appends one
+# line to the results file: name, seconds, outcome (pass/FAIL), details. In this order:
+#   a) a VM's QEMU killed: Pacemaker restarts it on the same node (detection, recovery)
+#   d) libvirtd restarted on both nodes while the VMs run: nothing fails or restarts
+#   c) 10 live migrations of the Linux guest back and forth with crm_resource --move:
+#      migrate_to + migrate_from, no start, no second boot, libvirt says "migrated"
+#   e) a BIOS guest that ignores ACPI (no force_stop, stop timeout 20 s, destroy_reserve 5)
+#      stopped by the cluster within its stop timeout, without fencing
+#   f) DRBD (simulated): with the peer's disk Outdated, a ban does not move the VM there:
+#      the migration pre-flight and the start guard refuse, the VM stays stopped, the
+#      reason is in crm_mon; after the disk is UpToDate again it runs
+#   b) the node running most VMs killed: fenced (fence.log) and its VMs run on the survivor
+# The lab is torn down at exit, whatever happens, and the script checks nothing is left.
+# usage: cluster_scenarios.sh [results-file] [lab-subreaper]
+. "$(dirname "$0")/lib.sh"
+need_root
+need corosync corosync
+need pacemakerd pacemaker
+need crm_mon pacemaker-cli-utils
+need crm crmsh
+need libvirtd libvirt-daemon
+need virsh libvirt-clients
+need qemu-system-x86_64 qemu-system-x86
+need python3 python3
+need nsenter util-linux
+need ip iproute2
+results=${1:-/tmp/vmha-cluster-scenarios.txt}
+if [ -n "${2:-}" ]; then export LAB_SUBREAPER=$2; fi
+export VMHA_LAB_STATE=${VMHA_LAB_STATE:-/tmp/vmha-test-scenarios}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../../lab/two-node-lib.sh
+. "$top/lab/two-node-lib.sh"
+for f in "$TN_LAB" "$top/lab/fence_lab" "$top/lab/ocf-drbdsim" "$top/tests/drbd-sim/drbdsim"; do
+  if [ ! -x "$f" ]; then
+    echo "FAIL - $f is missing or not executable"
+    exit 1
+  fi
+done
+if [ ! -x /usr/lib/ocf/resource.d/vmha/VirtualDomain ]; then
+  echo "FAIL - ocf:vmha:VirtualDomain is not installed (cmake --install build)"
+  exit 1
+fi
+if [ ! -d /usr/lib/ocf/resource.d/linbit ]; then
+  echo "FAIL - /usr/lib/ocf/resource.d/linbit is missing (apt-get install drbd-utils)"
+  exit 1
+fi
+trap 'tn_cleanup >/dev/null 2>&1' EXIT
+"$TN_LAB" down >/dev/null 2>&1 # a lab left over by an interrupted run
+mkdir -p "$(dirname "$results")"
+t_suite=$(tn_now_ms)
+echo "# cluster_scenarios.sh $(date '+%F %T') on $(uname -n), load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results"
+
+# result NAME MS FAILURES-BEFORE DETAILS: one line in the results file.
+# shellcheck disable=SC2154 # failures comes from lib.sh
+result() {
+  local outcome=pass
+  [ "$failures" = "$3" ] || outcome=FAIL
+  printf '%s\t%s\t%s\t%s\n' "$1" "$(tn_secs "$2")" "$outcome" "$4" >>"$results"
+  echo "  => $1: $(tn_secs "$2") s, $outcome: $4"
+}
+quiet() { "$@" >/dev/null 2>&1; }
+# failed_ops: the resources with a fail-count or a failed action, as crm_mon shows them.
+failed_ops() { tn_ctl crm_mon -1 --output-as=xml 2>/dev/null | grep -E '<failure |fail-count' || true; }
+# settle: waits until the cluster has nothing left to do.
+settle() { tn_ctl crm_resource --wait --timeout="${1:-60}" >/dev/null 2>&1; }
+# median of numbers (one per line), and the min/max
+stats() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "min %s median %s max %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+# qemu_pids: "vm:node:pid ..." of every VM, for "nothing restarted" checks.
+qemu_pids() {
+  local vm k
+  for vm in "${TN_VMS[@]}"; do
+    k=$(tn_node_of "$vm") || k='?'
+    echo "$vm:$k:$(tn_qemu_pid "$k" "$vm" 2>/dev/null)"
+  done | paste -sd ' ' -
+}
+# logged_since PATTERN: either node logged a line matching the extended regex since tn_mark.
+logged_since() { { tn_since 1; tn_since 2; } | grep -qE -- "$1"; }
+# runs_somewhere VM: Pacemaker sees VM on one node, and libvirt runs it there.
+runs_somewhere() {
+  local n
+  n=$(tn_node_of "$1") && tn_runs_on "$n" "$1"
+}
+# random_sleep: up to 10 s, so that failures do not line up with the 10 s monitor cycle.
+random_sleep() { sleep "$((RANDOM % 10)).$((RANDOM % 10))"; }
+
+# --- the lab and the configuration -----------------------------------------------------------
+echo "--- lab up and the two-node configuration"
+shared=$("$TN_LAB" shared)
+t0=$(tn_now_ms)
+"$TN_LAB" up 2 2>&1 | sed 's/^/     /'
+rc=${PIPESTATUS[0]}
+t_up=$(($(tn_now_ms) - t0))
+check "vmha-lab up 2" test "$rc" = 0
+if [ "$rc" != 0 ]; then
+  finish
+  exit 1
+fi
+if ! tn_setup vm-telephony 20s 5; then
+  check "the two-node configuration loads and its five VMs run" false
+  tail -n 30 "$(tn_log 1)" | sed 's/^/     /'
+  finish
+  exit 1
+fi
+check "the two-node configuration loads and its five VMs run" true
+echo "     up $(tn_secs "$t_up") s; configuration loaded until all VMs ran: $(tn_secs "$TN_SETUP_MS") s"
+check "the lab's CIB came from examples/crm/two-node.crm (12 primitives: 2 fencing, 5 DRBD, 5 VMs)" \
+  test "$(tn_ctl cibadmin -Q -o resources | grep -c '<primitive ')" = 12
+check "fencing runs through the example's devices (fence_lab in the lab)" \
+  sh -c "'$TN_LAB' exec 1 stonith_admin -l node2 | grep -qx fence-node2"
+check "every DRBD clone is promoted on both nodes" \
+  test "$(tn_ctl crm_mon -1 | grep -c 'Promoted: \[ node1 node2 \]')" = 5
+check "the simulated DRBD is Primary on both nodes (drbdadm inside node2)" \
+  test "$(tn_in 2 drbdadm role vm-web 2>/dev/null)" = Primary
+check "... read by the agents through the nodes' drbdsetup (the simulator)" \
+  sh -c "'$TN_LAB' exec 1 readlink -f /usr/sbin/drbdsetup | grep -q drbd-sim/drbdsim"
+r1=$(tn_node_of vm-radius1)
+r2=$(tn_node_of vm-radius2)
+check "vm-radius1 and vm-radius2 run on different nodes (node$r1, node$r2)" test "$r1" != "$r2"
+tn_ctl crm_mon -1 | sed 's/^/     /'
+settle 60
+
+# --- a) QEMU killed --------------------------------------------------------------------------
+echo "--- a) a VM's QEMU is killed"
+f0=$failures
+vm='vm-resolver'
+k=$(tn_node_of "$vm")
+pid=$(tn_qemu_pid "$k" "$vm")
+check "$vm runs on node$k (QEMU $pid)" test -n "$pid"
+random_sleep
+tn_mark
+t0=$(tn_now_ms)
+kill -KILL "$pid"
+detected() { tn_since "$k" | grep -q "Result of monitor operation for $vm on node$k: not running"; }
+tn_until 30 detected
+t_detect=$(($(tn_now_ms) - t0))
+new_qemu() {
+  local p
+  p=$(tn_qemu_pid "$k" "$vm") && [ "$p" != "$pid" ] && tn_runs_on "$k" "$vm"
+}
+tn_until 60 new_qemu
+rc=$?
+t_recover=$(($(tn_now_ms) - t0))
+check "the monitor noticed ($(tn_secs "$t_detect") s after the kill)" detected
+check "$vm runs again on the same node, node$k, with a new QEMU ($(tn_secs "$t_recover") s)" test "$rc" = 0
+check "... and Pacemaker sees it there only" tn_only_on "$k" "$vm"
+check "the DC decided to recover it in place" logged_since "Actions: Recover +$vm "
+tn_ctl crm_resource --refresh -r "$vm" >/dev/null 2>&1
+settle 60
+result a_qemu_killed "$t_recover" "$f0" "detection $(tn_secs "$t_detect") s, recovery $(tn_secs "$t_recover") s (monitor every 10 s)"
+
+# --- d) libvirtd restarted -------------------------------------------------------------------
+echo "--- d) libvirtd restarted on both nodes while the VMs run"
+f0=$failures
+before=$(qemu_pids)
+tn_mark
+t0=$(tn_now_ms)
+restart_ms=''
+for k in 1 2; do
+  t1=$(tn_now_ms)
+  "$TN_LAB" libvirtd-restart "$k" | sed 's/^/     /'
+  check "node$k: libvirtd restarted" test "${PIPESTATUS[0]}" = 0
+  restart_ms+="$(tn_secs $(($(tn_now_ms) - t1))) "
+done
+# Two monitor intervals (10 s) and some.
+sleep 22
+t_window=$(($(tn_now_ms) - t0))
+check "no fail-count and no failed action" test -z "$(failed_ops)"
+check "no recovery, restart, stop, start or move scheduled" \
+  expect_rc 1 logged_since "Actions: (Recover|Restart|Stop|Start|Move|Migrate|Promote|Demote) "
+after=$(qemu_pids)
+check "every VM keeps its QEMU ($after)" test "$before" = "$after"
+result d_libvirtd_restart "$t_window" "$f0" "libvirtd restarts took ${restart_ms% } s (node1, node2); $(tn_secs "$t_window") s watched (2 monitor intervals and more)"
+
+# --- c) live migrations ----------------------------------------------------------------------
+echo "--- c) live migration of the Linux guest, 10 times back and forth"
+f0=$failures
+vm=$TN_LINUX
+k=$(tn_node_of "$vm")
+check "$vm (Linux guest) has booted on node$k" tn_until 60 tn_booted "$k" "$vm"
+ok=0
+times=''
+agent_ms=''
+for i in $(seq 1 10); do
+  src=$(tn_node_of "$vm") || src=$k
+  dst=$(tn_other "$src")
+  tn_mark
+  t0=$(tn_now_ms)
+  tn_ctl crm_resource --move -r "$vm" -N "node$dst" >/dev/null 2>&1
+  tn_until 60 tn_only_on "$dst" "$vm"
+  rc=$?
+  t=$(($(tn_now_ms) - t0))
+  settle 60
+  tn_ctl crm_resource --clear -r "$vm" >/dev/null 2>&1
+  logs="$(tn_since 1)$(tn_since 2)"
+  srclog=$(tn_since "$src")
+  reason=$(tn_in "$dst" virsh -q -c qemu:///system domstate --reason "$vm" 2>/dev/null | head -n 1)
+  problems=''
+  [ "$rc" = 0 ] || problems+=" not-moved"
+  grep -q "migrate_to operation ${vm}_migrate_to_0 .*node$src" <<<"$logs" || problems+=" no-migrate_to"
+  grep -q "migrate_from operation ${vm}_migrate_from_0 .*node$dst" <<<"$logs" || problems+=" no-migrate_from"
+  ! grep -q "start operation ${vm}_start_0" <<<"$logs" || problems+=" start"
+  ! grep -qE "Actions: (Restart|Recover|Move) +$vm " <<<"$logs" || problems+=" restart"
+  [ "$reason" = "running (migrated)" ] || problems+=" reason:'$reason'"
+  ! tn_booted "$dst" "$vm" || problems+=" booted-again"
+  ms=$(sed -n "s/.*domain $vm migrated to node$dst in \([0-9]*\) ms.*/\1/p" <<<"$srclog" | tail -n 1)
+  [ -n "$ms" ] || problems+=" no-agent-line"
+  echo "     move $i: node$src -> node$dst in $(tn_secs "$t") s (agent: ${ms:-?} ms), ${problems:-migrated, no restart}"
+  if [ -z "$problems" ]; then ok=$((ok + 1)); fi
+  times+="$(tn_secs "$t")"$'\n'
+  agent_ms+="${ms:-0}"$'\n'
+done
+check "10 of 10 moves were live migrations without a restart ($ok of 10)" test "$ok" = 10
+check "the guest still runs after the last move" tn_runs_on "$(tn_node_of "$vm")" "$vm"
+tstats=$(printf '%s' "$times" | stats)
+mstats=$(printf '%s' "$agent_ms" | stats)
+median_ms=$(printf '%s' "$times" | sort -n | awk '{ v[NR] = $1 } END { printf "%d", v[int((NR + 1) / 2)] * 1000 }')
+result c_live_migration "$median_ms" "$f0" "$ok/10 live-migrated without restart; move until only on target: $tstats s; agent migrate_to: $mstats ms"
+
+# --- e) a guest that ignores ACPI -------------------------------------------------------------
+echo "--- e) a guest that ignores ACPI, stopped by the cluster"
+f0=$failures
+vm='vm-telephony'
+k=$(tn_node_of "$vm")
+fence_lines=$(wc -l <"$TN_STATE/fence.log")
+tn_mark
+t0=$(tn_now_ms)
+tn_ctl crm_resource -r "$vm" --meta -p target-role -v Stopped >/dev/null 2>&1
+stopped() { tn_since "$k" | grep -q "Result of stop operation for $vm on node$k: ok"; }
+tn_until 40 stopped
+rc=$?
+t_stop=$(($(tn_now_ms) - t0))
+check "the stop of $vm (BIOS, no force_stop, stop timeout 20 s) succeeded" test "$rc" = 0
+check "... within the stop timeout ($(tn_secs "$t_stop") s < 20 s)" test "$t_stop" -lt 20000
+check "... and the domain is gone from node$k" tn_absent_on "$k" "$vm"
+check "... after the agent asked the guest first, then destroyed it" logged_since "VirtualDomain\($vm\).*[Dd]estroy"
+check "no fencing" test "$(wc -l <"$TN_STATE/fence.log")" = "$fence_lines"
+tn_since "$k" | grep -i "VirtualDomain($vm)" | sed 's/^/     /' | tail -n 4
+tn_ctl crm_resource -r "$vm" --meta -d target-role >/dev/null 2>&1
+check "$vm starts again" tn_until 60 runs_somewhere "$vm"
+settle 60
+result e_acpi_ignored_stop "$t_stop" "$f0" "graceful shutdown ignored, destroyed by the agent: stop took $(tn_secs "$t_stop") s of its 20 s timeout (destroy_reserve 5)"
+
+# --- f) DRBD ---------------------------------------------------------------------------------
+echo "--- f) DRBD (simulated): the peer's disk is Outdated"
+f0=$failures
+vm='vm-resolver'
+a=$(tn_node_of "$vm")
+b=$(tn_other "$a")
+qemu_log=$TN_STATE/node$b/libvirt/log/qemu/$vm.log
+starts_b=$(grep -c 'starting up' "$qemu_log" 2>/dev/null)
+"$TN_LAB" drbdsim set-disk "$vm" "node$b" Outdated
+check "node$b's disk of $vm is Outdated (drbdadm dstate inside node$b)" \
+  test "$(tn_in "$b" drbdadm dstate "$vm" 2>/dev/null)" = Outdated/UpToDate
+tn_mark
+t0=$(tn_now_ms)
+tn_ctl crm_resource --ban -r "$vm" -N "node$a" >/dev/null 2>&1
+refused() { tn_since "$b" | grep -q "start refused by DRBD"; }
+tn_until 60 refused
+settled_stopped() { tn_absent_on 1 "$vm" && tn_absent_on 2 "$vm" && [ -z "$(tn_located "$vm")" ]; }
+tn_until 60 settled_stopped
+rc=$?
+t_f=$(($(tn_now_ms) - t0))
+settle 60
+logs="$(tn_since 1)$(tn_since 2)"
+check "the migration to node$b was refused by the pre-flight (migrate_to refused by DRBD ... Outdated)" \
+  grep -q "migrate_to refused by DRBD: .*node$b's volume 0 is Outdated" <<<"$logs"
+check "the start on node$b was refused by the guard (start refused by DRBD ... Outdated)" \
+  grep -q "start refused by DRBD: $vm (.*disk Outdated.*volume 0 is Outdated" <<<"$logs"
+check "$vm stays stopped ($(tn_secs "$t_f") s after the ban)" test "$rc" = 0
+check "... and still after settling" settled_stopped
+check "QEMU never started on node$b" test "$(grep -c 'starting up' "$qemu_log" 2>/dev/null)" = "$starts_b"
+mon=$(tn_ctl crm_mon -1)
+check "crm_mon shows the agent's reason" grep -q "refused by DRBD" <<<"$mon"
+grep -E "refused by DRBD" <<<"$mon" | sed 's/^/     /'
+"$TN_LAB" drbdsim set-disk "$vm" "node$b" UpToDate
+tn_ctl crm_resource --clear -r "$vm" >/dev/null 2>&1
+t1=$(tn_now_ms)
+tn_ctl crm_resource --refresh -r "$vm" >/dev/null 2>&1
+check "with node$b UpToDate again and the ban cleared, $vm runs again" tn_until 60 runs_somewhere "$vm"
+t_back=$(($(tn_now_ms) - t1))
+settle 60
+tn_ctl crm_resource --refresh >/dev/null 2>&1
+settle 60
+result f_drbd_outdated_peer "$t_f" "$f0" "ban with node$b Outdated: migrate_to and start refused, VM stopped after $(tn_secs "$t_f") s; running again $(tn_secs "$t_back") s after UpToDate + clear + refresh"
+
+# --- b) node killed --------------------------------------------------------------------------
+echo "--- b) the node running most VMs is killed"
+f0=$failures
+n1=0
+for vm in "${TN_VMS[@]}"; do [ "$(tn_node_of "$vm")" = 1 ] && n1=$((n1 + 1)); done
+if [ "$n1" -ge 3 ]; then k=1; else k=2; fi
+s=$(tn_other "$k")
+victims=()
+for vm in "${TN_VMS[@]}"; do [ "$(tn_node_of "$vm")" = "$k" ] && victims+=("$vm"); done
+before=$(qemu_pids)
+fence_lines=$(wc -l <"$TN_STATE/fence.log")
+TN_CTL=$s # cluster commands from now on run on the survivor (lab/two-node-lib.sh)
+export TN_CTL
+tn_mark
+random_sleep
+t0=$(tn_now_ms)
+"$TN_LAB" kill-node "$k" | sed 's/^/     /'
+t_fenced=''
+t_all=''
+declare -A t_vm=()
+deadline=$(($(tn_now_ms) + 90000))
+while [ "$(tn_now_ms)" -lt "$deadline" ]; do
+  now=$(($(tn_now_ms) - t0))
+  if [ -z "$t_fenced" ] && tail -n +$((fence_lines + 1)) "$TN_STATE/fence.log" | grep -q "reboot node$k: powered off"; then t_fenced=$now; fi
+  left=0
+  for vm in "${victims[@]}"; do
+    if [ -z "${t_vm[$vm]:-}" ]; then
+      if tn_runs_on "$s" "$vm"; then t_vm[$vm]=$now; else left=1; fi
+    fi
+  done
+  if [ "$left" = 0 ] && [ -n "$t_fenced" ]; then
+    t_all=$now
+    break
+  fi
+  sleep 0.2
+done
+decision=$(tn_since "$s" | grep -m1 -E "node$k will be fenced")
+check "node$k was fenced through fence_lab (${t_fenced:-no} ms after the kill)" test -n "$t_fenced"
+tail -n +$((fence_lines + 1)) "$TN_STATE/fence.log" | sed 's/^/     /'
+check "the survivor logged the fencing decision" test -n "$decision"
+check "all ${#victims[@]} VMs of node$k (${victims[*]}) run on node$s" test -n "$t_all"
+for vm in "${TN_VMS[@]}"; do
+  check "$vm runs on node$s only (Pacemaker)" tn_until 20 tn_only_on "$s" "$vm"
+done
+details=''
+for vm in "${victims[@]}"; do details+="$vm $(tn_secs "${t_vm[$vm]:-0}") s, "; done
+fence_delay=''
+if [ "$k" = 1 ]; then fence_delay=" (fence-node1 has pcmk_delay_base=5s)"; fi
+result b_node_killed "${t_all:-0}" "$f0" "node$k killed, fenced after $(tn_secs "${t_fenced:-0}") s$fence_delay; running on node$s: ${details%, }"
+
+# node k comes back by itself (fence_lab reboots it): the VMs that stayed keep their QEMU.
+t1=$(tn_now_ms)
+online() { tn_ctl crm_mon -1 | grep -q 'Online: \[ node1 node2 \]'; }
+check "node$k rejoins after the fence reboot" tn_until 90 online
+t_rejoin=$(($(tn_now_ms) - t1))
+settle 90
+kept=1
+for vm in "${TN_VMS[@]}"; do
+  case " ${victims[*]} " in *" $vm "*) continue ;; esac
+  old=$(tr ' ' '\n' <<<"$before" | grep "^$vm:" | cut -d: -f3)
+  k2=$(tn_node_of "$vm") || k2='?'
+  new=$(tn_qemu_pid "$k2" "$vm" 2>/dev/null)
+  if [ "$k2" = "$s" ] && [ "$old" != "$new" ]; then kept=0; echo "     $vm restarted: QEMU $old -> $new"; fi
+done
+check "the VMs that stayed on node$s were not restarted by the rejoin" test "$kept" = 1
+echo "     node$k online again $(tn_secs "$t_rejoin") s later; now: $(qemu_pids)"
+
+# --- down ------------------------------------------------------------------------------------
+echo "--- down"
+ids=$(cat "$TN_STATE"/node[12]/ns "$TN_STATE/switch.ns" 2>/dev/null | tr '\n' ' ')
+tn_cleanup | sed 's/^/     /'
+check "vmha-lab down succeeds" test "${PIPESTATUS[0]}" = 0
+trap - EXIT
+no_lab_ns() {
+  local i id
+  i=$(stat -L -c '%i' /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt 2>/dev/null | sort -u)
+  for id in $ids; do
+    if grep -qx "$id" <<<"$i"; then return 1; fi
+  done
+}
+check "no process is left in the lab's namespaces" no_lab_ns
+check "no mount of the lab in any mount namespace" sh -c '! grep -qs vmhalab /proc/[0-9]*/mountinfo'
+check "no guest XML is left in $shared" sh -c "! ls '$shared'/vm-*.xml >/dev/null 2>&1"
+t_total=$(($(tn_now_ms) - t_suite))
+echo "     whole suite: $(tn_secs "$t_total") s; results appended to $results"
+finish
