@@ -115,7 +115,7 @@ tn_lab_crm() {
 # resources, the configuration loaded, the seed's fence-lab replaced; waits until all five
 # VMs run. Sets TN_SETUP_MS (load until all run). Returns 1 (saying why) on failure.
 tn_setup() {
-  local vm kind t0
+  local vm kind t0 minor=10
   "$TN_TOP/tests/lab/make-guest" "$LAB_GUEST_DIR" >/dev/null || {
     echo "     cannot build the tiny Linux guest (tests/lab/make-guest)"
     return 1
@@ -124,7 +124,8 @@ tn_setup() {
     kind=bios
     [ "$vm" = "$TN_LINUX" ] && kind=linux
     "$TN_GUEST_TOOL" guest-xml "$vm" "$kind" >"$TN_SHARED/$vm.xml" || return 1
-    "$TN_LAB" drbdsim define "$vm" --nodes node1,node2 --allow-two-primaries --auto-promote no >/dev/null || {
+    minor=$((minor + 1))
+    "$TN_LAB" drbdsim define "$vm" --nodes node1,node2 --minor "$minor" --allow-two-primaries --auto-promote no >/dev/null || {
       echo "     cannot define the simulated DRBD resource $vm"
       return 1
     }

@@ -50,8 +50,8 @@ class Watched final : public virt::Hypervisor {
   Result<void> ensure_pool(const std::string& n, const ocf::Deadline& t) override {
     return note(inner_->ensure_pool(n, t));
   }
-  Result<void> migrate(const virt::DomainRef& d, const virt::MigrationRequest& r, const ocf::Deadline& t,
-                       virt::MigrationWatcher& w) override {
+  Result<virt::MigrationReport> migrate(const virt::DomainRef& d, const virt::MigrationRequest& r,
+                                        const ocf::Deadline& t, virt::MigrationWatcher& w) override {
     return note(inner_->migrate(d, r, t, w));
   }
   Result<std::string> uri(const ocf::Deadline& t) override { return note(inner_->uri(t)); }

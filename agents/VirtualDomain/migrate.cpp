@@ -171,8 +171,10 @@ Result<Status> migrate_to(Job& job) {
         Status::err_generic,
         fmt::format("migration of {} to {} reported success but the domain still runs here", ref.label(), target));
   }
-  job.log().info("domain {} migrated to {} in {} ms{}", ref.label(), target, steering.elapsed().count(),
-                 steering.postcopy() ? " (post-copy)" : "");
+  const auto job_time = migrated->job_time;
+  job.log().info("domain {} migrated to {} in {} ms{}{}", ref.label(), target, steering.elapsed().count(),
+                 job_time ? fmt::format(" (libvirt's migration job: {} ms)", job_time->count()) : std::string(),
+                 steering.postcopy() ? ", switched to post-copy" : "");
   return Status::success;
 }
 

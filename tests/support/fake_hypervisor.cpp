@@ -231,8 +231,8 @@ class FakeControl final : public virt::MigrationControl {
 
 }  // namespace
 
-Result<void> FakeHypervisor::migrate(const virt::DomainRef& ref, const virt::MigrationRequest& request,
-                                     const ocf::Deadline& d, virt::MigrationWatcher& watcher) {
+Result<virt::MigrationReport> FakeHypervisor::migrate(const virt::DomainRef& ref, const virt::MigrationRequest& request,
+                                                      const ocf::Deadline& d, virt::MigrationWatcher& watcher) {
   if (auto error = enter("migrate", ref.name, d)) return tl::unexpected(*error);
   world_.migrations.push_back(request);
   auto domain = lookup(ref);
@@ -272,7 +272,7 @@ Result<void> FakeHypervisor::migrate(const virt::DomainRef& ref, const virt::Mig
   } else {
     world_.domains.erase(ref.name);
   }
-  return {};
+  return virt::MigrationReport{std::chrono::duration_cast<sys::Millis>(world_.clock.now() - began)};
 }
 
 Result<std::string> FakeHypervisor::uri(const ocf::Deadline& d) {

@@ -93,8 +93,8 @@ class FakeHypervisor final : public virt::Hypervisor {
   Result<std::string> definition(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
   Result<void> ensure_network(const std::string& name, const ocf::Deadline& deadline) override;
   Result<void> ensure_pool(const std::string& name, const ocf::Deadline& deadline) override;
-  Result<void> migrate(const virt::DomainRef& domain, const virt::MigrationRequest& request,
-                       const ocf::Deadline& deadline, virt::MigrationWatcher& watcher) override;
+  Result<virt::MigrationReport> migrate(const virt::DomainRef& domain, const virt::MigrationRequest& request,
+                                        const ocf::Deadline& deadline, virt::MigrationWatcher& watcher) override;
   Result<std::string> uri(const ocf::Deadline& deadline) override;
 
  private:

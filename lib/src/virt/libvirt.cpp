@@ -149,18 +149,19 @@ class LibvirtHypervisor final : public Hypervisor {
     });
   }
 
-  Result<void> migrate(const DomainRef& ref, const MigrationRequest& request, const ocf::Deadline& deadline,
-                       MigrationWatcher& watcher) override {
+  Result<MigrationReport> migrate(const DomainRef& ref, const MigrationRequest& request, const ocf::Deadline& deadline,
+                                  MigrationWatcher& watcher) override {
     if (request.max_downtime_ms > 0) {
       const auto ms = request.max_downtime_ms;
       auto set = with_domain("set the maximum migration downtime of", ref, deadline,
                              [ms](virDomainPtr d) { return virDomainMigrateSetMaxDowntime(d, ms, 0); });
-      if (!set) return set;
+      if (!set) return tl::unexpected(set.error());
     }
     // The migration blocks its connection, so it gets its own; this one stays free for the
     // watcher's progress readings, an abort or the switch to post-copy.
     Worker mover(uri_);
-    auto outcome = mover.submit<void>([ref, request](virConnectPtr c) { return run_migration(c, ref, request); });
+    auto outcome =
+        mover.submit<MigrationReport>([ref, request](virConnectPtr c) { return run_migration(c, ref, request); });
     Control control(*this, ref);
     for (;;) {
       const auto next = std::min(deadline.at(), deadline.clock().now() + watcher.interval());
@@ -237,7 +238,20 @@ class LibvirtHypervisor final : public Hypervisor {
   };
 
   /// The blocking migration call, on the mover's thread.
-  static Result<void> run_migration(virConnectPtr c, const DomainRef& ref, const MigrationRequest& request) {
+  /// libvirt's own time for the finished migration job of `domain`, when it still knows it.
+  static std::optional<sys::Millis> completed_job_time(virDomainPtr domain) {
+    int type = VIR_DOMAIN_JOB_NONE;
+    virTypedParameterPtr params = nullptr;
+    int count = 0;
+    if (virDomainGetJobStats(domain, &type, &params, &count, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) return std::nullopt;
+    unsigned long long elapsed = 0;
+    const bool found = virTypedParamsGetULLong(params, count, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed) == 1;
+    virTypedParamsFree(params, count);
+    if (!found) return std::nullopt;
+    return sys::Millis(static_cast<sys::Millis::rep>(elapsed));
+  }
+
+  static Result<MigrationReport> run_migration(virConnectPtr c, const DomainRef& ref, const MigrationRequest& request) {
     auto domain = lookup(c, ref);
     if (!domain) return tl::unexpected(domain.error());
     detail::TypedParams params;
@@ -257,9 +271,10 @@ class LibvirtHypervisor final : public Hypervisor {
     const auto flags = static_cast<unsigned int>(request.flags);
     const std::string what = fmt::format("migrate {} to {}", ref.label(), request.destination);
     if (request.peer_to_peer()) {
-      return check(
-          virDomainMigrateToURI3(domain->get(), request.destination.c_str(), params.get(), params.size(), flags), what,
-          c);
+      if (virDomainMigrateToURI3(domain->get(), request.destination.c_str(), params.get(), params.size(), flags) < 0) {
+        return tl::unexpected(last_error(what, c));
+      }
+      return MigrationReport{completed_job_time(domain->get())};
     }
     detail::Connection destination(virConnectOpen(request.destination.c_str()));
     if (!destination) {
@@ -270,7 +285,9 @@ class LibvirtHypervisor final : public Hypervisor {
     (void)virConnectSetKeepAlive(destination.get(), 2, 3);
     Domain moved(virDomainMigrate3(domain->get(), destination.get(), params.get(), params.size(), flags));
     if (!moved) return tl::unexpected(last_error(what, c));
-    return {};
+    // The destination keeps the statistics of the incoming job; the source may have none left.
+    auto job_time = completed_job_time(moved.get());
+    return MigrationReport{job_time ? job_time : completed_job_time(domain->get())};
   }
 
   template <typename T>

@@ -381,8 +381,9 @@ class WireHypervisor final : public Hypervisor {
   }
   Result<void> ensure_network(const std::string&, const ocf::Deadline&) override { return unsupported(); }
   Result<void> ensure_pool(const std::string&, const ocf::Deadline&) override { return unsupported(); }
-  Result<void> migrate(const DomainRef&, const MigrationRequest&, const ocf::Deadline&, MigrationWatcher&) override {
-    return unsupported();
+  Result<MigrationReport> migrate(const DomainRef&, const MigrationRequest&, const ocf::Deadline&,
+                                  MigrationWatcher&) override {
+    return tl::unexpected(unsupported().error());
   }
   Result<std::string> uri(const ocf::Deadline&) override { return std::string("qemu:///system"); }
 

@@ -60,8 +60,8 @@ class Hypervisor {
   /// Migrates the running domain live to request.destination. Returns when the migration
   /// has ended (success, failure, or an abort by the watcher), or at `deadline` at the
   /// latest, with an Error of kind timed_out. The watcher is called every interval meanwhile.
-  [[nodiscard]] virtual Result<void> migrate(const DomainRef& domain, const MigrationRequest& request,
-                                             const ocf::Deadline& deadline, MigrationWatcher& watcher) = 0;
+  [[nodiscard]] virtual Result<MigrationReport> migrate(const DomainRef& domain, const MigrationRequest& request,
+                                                        const ocf::Deadline& deadline, MigrationWatcher& watcher) = 0;
   /// The URI of the connection (the resolved default when none was given).
   [[nodiscard]] virtual Result<std::string> uri(const ocf::Deadline& deadline) = 0;
 };

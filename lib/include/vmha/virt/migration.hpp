@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,11 @@ struct MigrationProgress {
   std::uint64_t iteration = 0;   ///< memory passes so far
   bool postcopy = false;         ///< switched to post-copy: the guest already runs on the destination
   bool active = false;           ///< a migration job is running
+};
+
+/// What libvirt reports about a finished migration.
+struct MigrationReport {
+  std::optional<sys::Millis> job_time;  ///< libvirt's own duration of the migration job
 };
 
 /// What the watcher may do to a running migration; each call is bounded by its deadline.
