@@ -146,6 +146,11 @@ tn_setup() {
     echo "     not all five VMs run after 150 s"
     return 1
   }
+  # A VM may start after its DRBD's first promotion; the second follows.
+  tn_until 60 tn_all_promoted || {
+    echo "     not every DRBD clone is promoted on both nodes after 60 s"
+    return 1
+  }
   # shellcheck disable=SC2034 # for the caller
   TN_SETUP_MS=$(($(tn_now_ms) - t0))
 }
@@ -154,6 +159,10 @@ tn_fence_devices_started() {
   out=$(tn_ctl crm_mon -1) || return 1
   grep -q 'fence-node1.*Started' <<<"$out" && grep -q 'fence-node2.*Started' <<<"$out"
 }
+# tn_promoted: the number of Promoted DRBD clone instances (crm_mon's XML: its text output
+# splits a clone's line while an operation on an instance is pending).
+tn_promoted() { tn_ctl crm_mon -1 --output-as=xml 2>/dev/null | grep -c '<resource id="drbd-vm-[^"]*" [^>]*role="Promoted" active="true"'; }
+tn_all_promoted() { [ "$(tn_promoted)" = $((2 * ${#TN_VMS[@]})) ]; }
 tn_all_running() {
   local vm k
   for vm in "${TN_VMS[@]}"; do
@@ -162,11 +171,11 @@ tn_all_running() {
   done
 }
 
-# tn_cleanup: the lab down, and the guests' XML files gone (before, so that down can remove
-# the shared directory it created).
+# tn_cleanup [--purge]: the lab down, and the guests' XML files gone (before, so that down can
+# remove the shared directory it created). --purge: also the state directory with the logs.
 tn_cleanup() {
   local vm
   for vm in "${TN_VMS[@]}"; do rm -f "$TN_SHARED/$vm.xml"; done
   rm -f "$TN_STATE/two-node-lab.crm"
-  "$TN_LAB" down
+  "$TN_LAB" down "$@"
 }

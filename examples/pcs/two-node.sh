@@ -55,7 +55,7 @@ for vm in vm-resolver vm-radius1 vm-radius2 vm-web vm-telephony; do
          migrate_to timeout=120s interval=0s migrate_from timeout=60s interval=0s \
       meta allow-migrate=true
   pcs "$@" constraint colocation add "$vm" with Promoted "drbd-$vm-clone" INFINITY
-  pcs "$@" constraint order promote "drbd-$vm-clone" then start "$vm"
+  pcs "$@" constraint order promote "drbd-$vm-clone" "then" start "$vm"
 done
 
 # == The two RADIUS servers back each other up: keep them on different nodes ==

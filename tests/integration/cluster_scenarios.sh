@@ -62,8 +62,14 @@ result() {
   echo "  => $1: $(tn_secs "$2") s, $outcome: $4"
 }
 quiet() { "$@" >/dev/null 2>&1; }
-# failed_ops: the resources with a fail-count or a failed action, as crm_mon shows them.
-failed_ops() { tn_ctl crm_mon -1 --output-as=xml 2>/dev/null | grep -E '<failure |fail-count' || true; }
+# crm_mon's XML: fail_counts prints the non-zero fail-counts, failed_actions the failed actions
+# (except OCF_DEGRADED, 190, which a monitor returns while libvirtd cannot vouch for a running
+# VM; Pacemaker lists it with the failures but counts no failure and recovers nothing),
+# degraded those.
+mon_xml() { tn_ctl crm_mon -1 --output-as=xml 2>/dev/null; }
+fail_counts() { mon_xml | grep -o 'resource_history id="[^"]*" [^>]*fail-count="[1-9][0-9]*"' || true; }
+failed_actions() { mon_xml | grep '<failure ' | grep -v 'exitcode="190"' || true; }
+degraded() { mon_xml | grep '<failure ' | grep 'exitcode="190"' | grep -o 'op_key="[^"]*" node="[^"]*"' || true; }
 # settle: waits until the cluster has nothing left to do.
 settle() { tn_ctl crm_resource --wait --timeout="${1:-60}" >/dev/null 2>&1; }
 # median of numbers (one per line), and the min/max
@@ -110,8 +116,7 @@ check "the lab's CIB came from examples/crm/two-node.crm (12 primitives: 2 fenci
   test "$(tn_ctl cibadmin -Q -o resources | grep -c '<primitive ')" = 12
 check "fencing runs through the example's devices (fence_lab in the lab)" \
   sh -c "'$TN_LAB' exec 1 stonith_admin -l node2 | grep -qx fence-node2"
-check "every DRBD clone is promoted on both nodes" \
-  test "$(tn_ctl crm_mon -1 | grep -c 'Promoted: \[ node1 node2 \]')" = 5
+check "every DRBD clone is promoted on both nodes ($(tn_promoted) of 10 instances)" tn_all_promoted
 check "the simulated DRBD is Primary on both nodes (drbdadm inside node2)" \
   test "$(tn_in 2 drbdadm role vm-web 2>/dev/null)" = Primary
 check "... read by the agents through the nodes' drbdsetup (the simulator)" \
@@ -167,12 +172,17 @@ done
 # Two monitor intervals (10 s) and some.
 sleep 22
 t_window=$(($(tn_now_ms) - t0))
-check "no fail-count and no failed action" test -z "$(failed_ops)"
+check "no fail-count" test -z "$(fail_counts)"
+check "no failed action" test -z "$(failed_actions)"
+deg=$(degraded)
+if [ -n "$deg" ]; then echo "     degraded (190) monitor results while libvirtd restarted: $(paste -sd ' ' - <<<"$deg")"; fi
 check "no recovery, restart, stop, start or move scheduled" \
   expect_rc 1 logged_since "Actions: (Recover|Restart|Stop|Start|Move|Migrate|Promote|Demote) "
 after=$(qemu_pids)
 check "every VM keeps its QEMU ($after)" test "$before" = "$after"
-result d_libvirtd_restart "$t_window" "$f0" "libvirtd restarts took ${restart_ms% } s (node1, node2); $(tn_secs "$t_window") s watched (2 monitor intervals and more)"
+ndeg=0
+if [ -n "$deg" ]; then ndeg=$(wc -l <<<"$deg"); fi
+result d_libvirtd_restart "$t_window" "$f0" "libvirtd restarts took ${restart_ms% } s (node1, node2); $(tn_secs "$t_window") s watched: no fail-count, no recovery, $ndeg monitor(s) degraded (190) meanwhile"
 
 # --- c) live migrations ----------------------------------------------------------------------
 echo "--- c) live migration of the Linux guest, 10 times back and forth"
@@ -205,7 +215,7 @@ for i in $(seq 1 10); do
   ! grep -qE "Actions: (Restart|Recover|Move) +$vm " <<<"$logs" || problems+=" restart"
   [ "$reason" = "running (migrated)" ] || problems+=" reason:'$reason'"
   ! tn_booted "$dst" "$vm" || problems+=" booted-again"
-  ms=$(sed -n "s/.*domain $vm migrated to node$dst in \([0-9]*\) ms.*/\1/p" <<<"$srclog" | tail -n 1)
+  ms=$(sed -n "s/.*domain $vm .*migrated to node$dst in \([0-9]*\) ms.*/\1/p" <<<"$srclog" | tail -n 1)
   [ -n "$ms" ] || problems+=" no-agent-line"
   echo "     move $i: node$src -> node$dst in $(tn_secs "$t") s (agent: ${ms:-?} ms), ${problems:-migrated, no restart}"
   if [ -z "$problems" ]; then ok=$((ok + 1)); fi
@@ -259,7 +269,12 @@ t0=$(tn_now_ms)
 tn_ctl crm_resource --ban -r "$vm" -N "node$a" >/dev/null 2>&1
 refused() { tn_since "$b" | grep -q "start refused by DRBD"; }
 tn_until 60 refused
-settled_stopped() { tn_absent_on 1 "$vm" && tn_absent_on 2 "$vm" && [ -z "$(tn_located "$vm")" ]; }
+# Stopped: libvirt runs it on neither node, and Pacemaker's role for it is Stopped. (After a
+# failed migrate_to, Pacemaker 2.1.5 may still count the VM as "active" on the migration
+# target, shown as "Stopped node2", when the operations fall into the same second; that is
+# its bookkeeping of a possibly dangling migration, not a running VM.)
+pcmk_role() { tn_ctl crm_mon -1 --output-as=xml 2>/dev/null | sed -n "s/.*<resource id=\"$1\" [^>]* role=\"\([A-Za-z]*\)\".*/\1/p"; }
+settled_stopped() { tn_absent_on 1 "$vm" && tn_absent_on 2 "$vm" && [ "$(pcmk_role "$vm")" = Stopped ]; }
 tn_until 60 settled_stopped
 rc=$?
 t_f=$(($(tn_now_ms) - t0))
@@ -275,10 +290,15 @@ check "QEMU never started on node$b" test "$(grep -c 'starting up' "$qemu_log" 2
 mon=$(tn_ctl crm_mon -1)
 check "crm_mon shows the agent's reason" grep -q "refused by DRBD" <<<"$mon"
 grep -E "refused by DRBD" <<<"$mon" | sed 's/^/     /'
+dangling=$(tn_located "$vm")
+if [ -n "$dangling" ]; then echo "     (Pacemaker still counts $vm as active on node$dangling: a possibly dangling migration)"; fi
 "$TN_LAB" drbdsim set-disk "$vm" "node$b" UpToDate
-tn_ctl crm_resource --clear -r "$vm" >/dev/null 2>&1
 t1=$(tn_now_ms)
+# Refresh first: the re-probe finds the VM nowhere, which also settles a dangling migration
+# record; then the ban goes.
 tn_ctl crm_resource --refresh -r "$vm" >/dev/null 2>&1
+settle 60
+tn_ctl crm_resource --clear -r "$vm" >/dev/null 2>&1
 check "with node$b UpToDate again and the ban cleared, $vm runs again" tn_until 60 runs_somewhere "$vm"
 t_back=$(($(tn_now_ms) - t1))
 settle 60
@@ -356,8 +376,16 @@ echo "     node$k online again $(tn_secs "$t_rejoin") s later; now: $(qemu_pids)
 # --- down ------------------------------------------------------------------------------------
 echo "--- down"
 ids=$(cat "$TN_STATE"/node[12]/ns "$TN_STATE/switch.ns" 2>/dev/null | tr '\n' ' ')
-tn_cleanup | sed 's/^/     /'
+# All passed: nothing is kept, not even the logs. Otherwise the logs stay for a look.
+purge=--purge
+if [ "$failures" != 0 ]; then purge=''; fi
+tn_cleanup $purge | sed 's/^/     /'
 check "vmha-lab down succeeds" test "${PIPESTATUS[0]}" = 0
+if [ -n "$purge" ]; then
+  check "the state directory $TN_STATE is gone" test ! -e "$TN_STATE"
+else
+  echo "     logs kept in $TN_STATE (node*/log-pacemaker/pacemaker.log, fence.log); lab/vmha-lab down --purge removes them"
+fi
 trap - EXIT
 no_lab_ns() {
   local i id
