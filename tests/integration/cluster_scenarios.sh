@@ -215,7 +215,7 @@ for i in $(seq 1 10); do
   ! grep -qE "Actions: (Restart|Recover|Move) +$vm " <<<"$logs" || problems+=" restart"
   [ "$reason" = "running (migrated)" ] || problems+=" reason:'$reason'"
   ! tn_booted "$dst" "$vm" || problems+=" booted-again"
-  ms=$(sed -n "s/.*domain $vm .*migrated to node$dst in \([0-9]*\) ms.*/\1/p" <<<"$srclog" | tail -n 1)
+  ms=$(sed -n "s/.*domain $vm .*migrated to node$dst: .* migrate_to \([0-9]*\) ms.*/\1/p" <<<"$srclog" | tail -n 1)
   [ -n "$ms" ] || problems+=" no-agent-line"
   echo "     move $i: node$src -> node$dst in $(tn_secs "$t") s (agent: ${ms:-?} ms), ${problems:-migrated, no restart}"
   if [ -z "$problems" ]; then ok=$((ok + 1)); fi
