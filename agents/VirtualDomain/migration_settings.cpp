@@ -11,10 +11,6 @@
 namespace vmha::agents {
 namespace {
 
-tl::unexpected<Error> misconfigured(std::string reason) {
-  return fail(ocf::Status::err_configured, std::move(reason), ErrorKind::invalid);
-}
-
 /// `virsh migrate` switches and the flags they set. --live is implied: vmha only migrates live.
 struct Switch {
   std::string_view name;

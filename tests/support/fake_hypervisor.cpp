@@ -247,8 +247,8 @@ Result<virt::MigrationReport> FakeHypervisor::migrate(const virt::DomainRef& ref
                 fmt::format("cannot connect to the destination {}: Connection refused", request.destination),
                 ErrorKind::unreachable);
   }
-  FakeControl control(world_, world_.clock.now());
   const auto began = world_.clock.now();
+  FakeControl control(world_, began);
   for (;;) {
     const bool done = (world_.migration.converges && world_.clock.now() - began >= world_.migration.takes) ||
                       (control.postcopy && world_.migration.postcopy_completes);

@@ -229,14 +229,8 @@ Result<std::vector<Resource>> parse_events2(std::string_view text) {
   Model model;
   bool recognised = false;
   std::size_t number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (const std::string_view line : detail::lines(text)) {
     ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     auto words = detail::tokens(line);
     if (words.empty()) continue;
     std::size_t first = 0;

@@ -172,14 +172,8 @@ Result<std::vector<Resource>> parse_proc_drbd(std::string_view text, const Minor
   if (auto ok = detail::check_size(text, "/proc/drbd"); !ok) return tl::unexpected(ok.error());
   Reader reader(names);
   std::size_t number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (const std::string_view line : detail::lines(text)) {
     ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (auto ok = reader.line(number, line); !ok) return tl::unexpected(ok.error());
   }
   return reader.finish();

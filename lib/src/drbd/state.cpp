@@ -230,6 +230,20 @@ std::vector<std::string_view> tokens(std::string_view line) {
   return out;
 }
 
+std::vector<std::string_view> lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    out.push_back(line);
+    pos = end + 1;
+  }
+  return out;
+}
+
 std::optional<double> parse_decimal(std::string_view text) {
   double value = 0;
   const auto* end = text.data() + text.size();

@@ -282,7 +282,7 @@ class LibvirtHypervisor final : public Hypervisor {
       if (error.kind != ErrorKind::denied) error.kind = ErrorKind::unreachable;
       return tl::unexpected(std::move(error));
     }
-    (void)virConnectSetKeepAlive(destination.get(), 2, 3);
+    (void)virConnectSetKeepAlive(destination.get(), detail::kKeepAliveInterval, detail::kKeepAliveCount);
     Domain moved(virDomainMigrate3(domain->get(), destination.get(), params.get(), params.size(), flags));
     if (!moved) return tl::unexpected(last_error(what, c));
     // The destination keeps the statistics of the incoming job; the source may have none left.

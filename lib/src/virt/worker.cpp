@@ -3,9 +3,6 @@
 namespace vmha::virt::detail {
 namespace {
 
-// Keepalive: a ping after 2 s of silence, the connection closed after 3 unanswered ones.
-constexpr int kKeepAliveInterval = 2;
-constexpr unsigned kKeepAliveCount = 3;
 // How long a closing worker may take before it is left behind.
 constexpr std::chrono::milliseconds kCloseWait{500};
 

@@ -19,6 +19,11 @@
 
 namespace vmha::virt::detail {
 
+// Keepalive on every connection: a ping after 2 s of silence, the connection closed after 3
+// unanswered ones, so a hung peer surfaces as an error instead of a call that never returns.
+constexpr int kKeepAliveInterval = 2;
+constexpr unsigned kKeepAliveCount = 3;
+
 class Worker {
  public:
   explicit Worker(std::string uri);

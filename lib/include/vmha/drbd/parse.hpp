@@ -45,6 +45,8 @@ namespace detail {
 [[nodiscard]] std::optional<double> parse_decimal(std::string_view text);
 /// The blank-separated words of a line.
 [[nodiscard]] std::vector<std::string_view> tokens(std::string_view line);
+/// The lines of `text` (split on LF, a trailing CR dropped); line N is element N-1.
+[[nodiscard]] std::vector<std::string_view> lines(std::string_view text);
 }  // namespace detail
 
 }  // namespace vmha::drbd
