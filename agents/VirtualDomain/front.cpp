@@ -141,7 +141,7 @@ std::string full_agent_path() {
 }
 
 std::optional<Result<ocf::Status>> fast_monitor(const ocf::Request& request, const ocf::Services& services) {
-  const auto settings = read_settings(request.params);
+  const auto settings = read_settings(request.params, SettingsScope::monitor);
   if (!settings) return Result<ocf::Status>(tl::unexpected(settings.error()));
   const std::string uri = effective_uri(*settings, services.env);
   const auto socket = virt::local_libvirt_socket(uri);

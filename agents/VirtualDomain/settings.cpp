@@ -10,11 +10,12 @@
 #include "vmha/virt/hypervisor.hpp"
 
 namespace vmha::agents {
-namespace {
 
 tl::unexpected<Error> misconfigured(std::string reason) {
   return fail(ocf::Status::err_configured, std::move(reason), ErrorKind::invalid);
 }
+
+namespace {
 
 bool is_absolute(const std::string& path) {
   return !path.empty() && path.front() == '/';
@@ -49,7 +50,7 @@ std::string overlay_path(const std::string& config) {
   return std::filesystem::path(config).replace_extension(".qcow2").string();
 }
 
-Result<Settings> read_settings(const ocf::Params& params) {
+Result<Settings> read_settings(const ocf::Params& params, SettingsScope scope) {
   Settings s;
   s.config = params.text("config");
   if (!is_absolute(s.config)) {
@@ -70,9 +71,6 @@ Result<Settings> read_settings(const ocf::Params& params) {
   s.backingfile = params.text("backingfile");
   s.stateless = params.flag("stateless");
   if (s.stateless && s.backingfile.empty()) return misconfigured("stateless needs backingfile");
-  auto migration = read_migration_settings(params);
-  if (!migration) return tl::unexpected(migration.error());
-  s.migration = std::move(*migration);
   auto methods = shutdown_methods(params.text("shutdown_mode"));
   if (!methods) return tl::unexpected(methods.error());
   s.shutdown_methods = *methods;
@@ -93,6 +91,10 @@ Result<Settings> read_settings(const ocf::Params& params) {
   }
   s.destroy_reserve = std::chrono::seconds(reserve);
   s.pmsuspended_is_running = params.flag("pmsuspended_is_running");
+  if (scope == SettingsScope::monitor) return s;
+  auto migration = read_migration_settings(params);
+  if (!migration) return tl::unexpected(migration.error());
+  s.migration = std::move(*migration);
   s.drbd_resources = ocf::split_words(params.text("drbd_resources"));
   if (s.drbd_resources == std::vector<std::string>{"none"}) {
     s.drbd_off = true;

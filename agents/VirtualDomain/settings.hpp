@@ -62,15 +62,23 @@ struct Settings {
   bool drbd_allow_two_primaries = false;
 };
 
+/// The error of a parameter wrong on every node: status 6 (err_configured), kind invalid.
+[[nodiscard]] tl::unexpected<Error> misconfigured(std::string reason);
+
 /// Reads migrate_options ("--p2p --tunnelled", "--migrateuri=tcp://%n-mig"); options vmha
 /// cannot honour are errors with status 6.
 [[nodiscard]] Result<MigrateOptions> read_migrate_options(std::string_view text);
 /// The migration parameters; errors have status 6.
 [[nodiscard]] Result<MigrationSettings> read_migration_settings(const ocf::Params& params);
 
+/// Which parameters an action reads: the monitor, run every few seconds, skips the migration
+/// and DRBD ones (left at their defaults), which only start, migrate_* and validate-all use.
+enum class SettingsScope { monitor, every_action };
+
 /// Reads the parameters (already type-checked against the meta-data) and checks what is
 /// wrong on every node: errors have status 6 and name the parameter.
-[[nodiscard]] Result<Settings> read_settings(const ocf::Params& params);
+[[nodiscard]] Result<Settings> read_settings(const ocf::Params& params,
+                                             SettingsScope scope = SettingsScope::every_action);
 
 /// The qcow2 overlay used with backingfile: the config path with its extension replaced,
 /// e.g. /etc/libvirt/qemu/vm1.xml → /etc/libvirt/qemu/vm1.qcow2.

@@ -32,9 +32,11 @@ ocf::AgentDefinition virtual_domain_definition(Backends backends) {
 }
 
 Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
-  const auto settings = read_settings(request.params);
-  if (!settings) return tl::unexpected(settings.error());
   const std::string& action = request.call.action;
+  const bool monitoring = action == "monitor" || action == "status";
+  const auto settings =
+      read_settings(request.params, monitoring ? SettingsScope::monitor : SettingsScope::every_action);
+  if (!settings) return tl::unexpected(settings.error());
   // Without a URI libvirt picks its default; the /proc evidence follows the same choice.
   const std::string uri = effective_uri(*settings, services_.env);
   auto hypervisor = backends_.hypervisor(uri);
@@ -42,7 +44,7 @@ Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   auto records = Records::from_environment(services_.env, request.call.resource);
   auto drbd = backends_.drbd ? backends_.drbd(services_) : nullptr;
   Job job{request, services_, *settings, *hypervisor, processes.get(), records, locate(*settings, records), drbd.get()};
-  if (action == "monitor" || action == "status") return monitor(job);
+  if (monitoring) return monitor(job);
   if (action == "start") return start(job);
   if (action == "stop") return stop(job);
   if (action == "validate-all") return validate(job);

@@ -8,13 +8,14 @@ using vmha::sys::MapEnvironment;
 
 namespace {
 
-vmha::Result<vmha::agents::Settings> settings_for(MapEnvironment::Vars vars) {
+vmha::Result<vmha::agents::Settings> settings_for(
+    MapEnvironment::Vars vars, vmha::agents::SettingsScope scope = vmha::agents::SettingsScope::every_action) {
   static const auto md = vmha::ocf::parse_metadata(vmha::agents::VirtualDomain_metadata);
   REQUIRE(md);
   vars.emplace("OCF_RESKEY_config", "/etc/libvirt/qemu/vm1.xml");
   const auto params = vmha::ocf::read_params(*md, MapEnvironment(vars));
   REQUIRE(params);
-  return vmha::agents::read_settings(*params);
+  return vmha::agents::read_settings(*params, scope);
 }
 
 }  // namespace
@@ -75,4 +76,13 @@ TEST_CASE("settings read lists, flags and implications", "[settings]") {
   CHECK(s->pmsuspended_is_running);
   CHECK(vmha::agents::overlay_path("/etc/libvirt/qemu/vm1.xml") == "/etc/libvirt/qemu/vm1.qcow2");
   CHECK(vmha::agents::overlay_path("/srv/v.d/vm.one.xml") == "/srv/v.d/vm.one.qcow2");
+}
+
+TEST_CASE("the monitor reads neither the migration nor the DRBD parameters", "[settings]") {
+  const MapEnvironment::Vars vars{{"OCF_RESKEY_migrate_options", "--unsafe-nonsense"},
+                                  {"OCF_RESKEY_drbd_resources", "r0"}};
+  REQUIRE_FALSE(settings_for(vars));  // start, migrate_* and validate-all refuse it with 6
+  const auto monitored = settings_for(vars, vmha::agents::SettingsScope::monitor);
+  REQUIRE(monitored);  // the monitor of a running VM does not fail over a migration option
+  CHECK(monitored->drbd_resources.empty());
 }
