@@ -5,7 +5,8 @@
 # VMHA_LAB_STATE (and VMHA_LAB_SHARED, LAB_SUBREAPER if wanted) before sourcing it.
 #
 # The example file is used as it is, apart from these substitutions (tn_lab_crm):
-#   stonith:fence_ipmilan, ip/username/password/lanplus  ->  stonith:fence_lab, lab_state
+#   stonith:fence_ipmilan, ip/username/password/lanplus  ->  stonith:fence_lab, lab_state,
+#       boot_delay (TN_BOOT_DELAY)
 #       (the lab's nodes are powered by lab/fence_lab; the seed CIB's own fence-lab device is
 #       deleted once these two run, so fencing goes through the example's devices, with
 #       their pcmk_delay_base);
@@ -28,6 +29,9 @@ TN_STATE=${VMHA_LAB_STATE:-/tmp/vmha-cluster}
 TN_SHARED=${VMHA_LAB_SHARED:-/var/lib/vmha-lab/shared}
 export LAB_GUEST_DIR=${LAB_GUEST_DIR:-/tmp/vmha-guest}
 TN_CTL=1 # the node that runs cluster commands (one that is up)
+# A fenced node powers on again after this many seconds: a real server spends longer in its
+# firmware, and a lab node booting at once takes the CPU the survivor needs to start the VMs.
+TN_BOOT_DELAY=${TN_BOOT_DELAY:-10}
 
 tn_now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 # tn_secs MS: milliseconds as seconds with two decimals.
@@ -96,7 +100,7 @@ declare -a TN_MARK=()
 tn_lab_crm() {
   local out=$1 acpi=${2:-} stopt=${3:-} reserve=${4:-}
   sed -e 's/stonith:fence_ipmilan/stonith:fence_lab/' \
-    -e "s|ip=[^ ]* username=[^ ]* password=[^ ]* lanplus=1|lab_state=$TN_STATE|" \
+    -e "s|ip=[^ ]* username=[^ ]* password=[^ ]* lanplus=1|lab_state=$TN_STATE boot_delay=$TN_BOOT_DELAY|" \
     -e 's/ocf:linbit:drbd\( \|$\)/ocf:linbit:drbdsim\1/' \
     -e "s|/etc/libvirt/qemu/|$TN_SHARED/|" \
     -e 's/migration_transport=ssh/migration_transport=tcp/' "$TN_EXAMPLE" |

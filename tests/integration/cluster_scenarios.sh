@@ -12,7 +12,8 @@
 #   f) DRBD (simulated): with the peer's disk Outdated, a ban does not move the VM there:
 #      the migration pre-flight and the start guard refuse, the VM stays stopped, the
 #      reason is in crm_mon; after the disk is UpToDate again it runs
-#   b) the node running most VMs killed: fenced (fence.log) and its VMs run on the survivor
+#   b) node2 killed: fenced (fence.log), its VMs run on the survivor; the failover's steps
+#      from the survivor's log against the target detection + VM start + 1 s
 # The lab is torn down at exit, whatever happens, and the script checks nothing is left.
 # usage: cluster_scenarios.sh [results-file] [lab-subreaper]
 . "$(dirname "$0")/lib.sh"
@@ -307,14 +308,16 @@ settle 60
 result f_drbd_outdated_peer "$t_f" "$f0" "ban with node$b Outdated: migrate_to and start refused, VM stopped after $(tn_secs "$t_f") s; running again $(tn_secs "$t_back") s after UpToDate + clear + refresh"
 
 # --- b) node killed --------------------------------------------------------------------------
-echo "--- b) the node running most VMs is killed"
+# node2: its fencing device has no pcmk_delay_base. Losing node1 adds fence-node1's 5 s delay,
+# the price of node1 winning a fence race in a split; that is the example's choice, not a cost
+# of the agents, and the target below leaves it out.
+echo "--- b) node2 is killed (fence-node2 has no fencing delay)"
 f0=$failures
-n1=0
-for vm in "${TN_VMS[@]}"; do [ "$(tn_node_of "$vm")" = 1 ] && n1=$((n1 + 1)); done
-if [ "$n1" -ge 3 ]; then k=1; else k=2; fi
+k=2
 s=$(tn_other "$k")
 victims=()
 for vm in "${TN_VMS[@]}"; do [ "$(tn_node_of "$vm")" = "$k" ] && victims+=("$vm"); done
+check "node$k runs VMs (${victims[*]})" test "${#victims[@]}" -gt 0
 before=$(qemu_pids)
 fence_lines=$(wc -l <"$TN_STATE/fence.log")
 TN_CTL=$s # cluster commands from now on run on the survivor (lab/two-node-lib.sh)
@@ -342,7 +345,8 @@ while [ "$(tn_now_ms)" -lt "$deadline" ]; do
   fi
   sleep 0.2
 done
-decision=$(tn_since "$s" | grep -m1 -E "node$k will be fenced")
+slog=$(tn_since "$s")
+decision=$(grep -m1 -E "node$k will be fenced" <<<"$slog")
 check "node$k was fenced through fence_lab (${t_fenced:-no} ms after the kill)" test -n "$t_fenced"
 tail -n +$((fence_lines + 1)) "$TN_STATE/fence.log" | sed 's/^/     /'
 check "the survivor logged the fencing decision" test -n "$decision"
@@ -350,11 +354,44 @@ check "all ${#victims[@]} VMs of node$k (${victims[*]}) run on node$s" test -n "
 for vm in "${TN_VMS[@]}"; do
   check "$vm runs on node$s only (Pacemaker)" tn_until 20 tn_only_on "$s" "$vm"
 done
+# The failover's steps, from the survivor's log (its clock is this machine's): ms after the kill.
+at() { # at REGEX: when the survivor first logged a line matching REGEX (ms after the kill)
+  local stamp
+  stamp=$(grep -m1 -E -- "$1" <<<"$slog" | cut -c1-19)
+  [ -n "$stamp" ] && echo $(($(date -d "$stamp" +%s%3N) - t0))
+}
+t_lost=$(at "Cluster node node$k is now lost")
+t_decided=$(at "node$k will be fenced")
+t_fence_ok=$(at "Operation 'reboot' .*targeting node$k .*returned 0")
+slowest=0
+last_done=0
+starts=''
+for vm in "${victims[@]}"; do
+  b=$(at "Initiating start operation ${vm}_start_0")
+  e=$(at "Result of start operation for $vm on node$s: ok")
+  if [ -n "$b" ] && [ -n "$e" ]; then
+    d=$((e - b))
+    [ "$d" -gt "$slowest" ] && slowest=$d
+    [ "$e" -gt "$last_done" ] && last_done=$e
+    starts+="$vm $(tn_secs "$d") s, "
+  else
+    starts+="$vm ?, "
+  fi
+done
+check "the survivor's log has the loss, the decision, the fencing and every start" \
+  test -n "$t_lost" -a -n "$t_decided" -a -n "$t_fence_ok" -a "$last_done" -gt 0
+t_lost=${t_lost:-0} t_decided=${t_decided:-0} t_fence_ok=${t_fence_ok:-0}
+after_fence=$((last_done - t_fence_ok))
+# vmha's part: once node2 is fenced, its VMs start together, each only as long as its start.
+check "the VMs started together after the fencing: all done $(tn_secs "$after_fence") s after it, slowest start $(tn_secs "$slowest") s" \
+  test "$after_fence" -le $((slowest + 1000))
+target=$((t_lost + slowest + 1000))
+if [ "$last_done" -le "$target" ]; then verdict="met"; else verdict="missed by $(tn_secs $((last_done - target))) s"; fi
+echo "     corosync noticed the loss $(tn_secs "$t_lost") s after the kill; fencing decided +$(tn_secs $((t_decided - t_lost))) s; fenced +$(tn_secs $((t_fence_ok - t_decided))) s; starts: ${starts%, }"
+echo "     all started $(tn_secs "$last_done") s after the kill (Pacemaker's log); target detection + start + 1 s = $(tn_secs "$target") s: $verdict"
 details=''
 for vm in "${victims[@]}"; do details+="$vm $(tn_secs "${t_vm[$vm]:-0}") s, "; done
-fence_delay=''
-if [ "$k" = 1 ]; then fence_delay=" (fence-node1 has pcmk_delay_base=5s)"; fi
-result b_node_killed "${t_all:-0}" "$f0" "node$k killed, fenced after $(tn_secs "${t_fenced:-0}") s$fence_delay; running on node$s: ${details%, }"
+result b_node_killed "$last_done" "$f0" "node$k killed; detection $(tn_secs "$t_lost") s, fencing decided $(tn_secs "$t_decided") s, fenced $(tn_secs "$t_fence_ok") s, VM starts ${starts%, } (slowest $(tn_secs "$slowest") s), all started $(tn_secs "$last_done") s; target detection + start + 1 s = $(tn_secs "$target") s: $verdict; running seen by virsh: ${details%, }"
 
 # node k comes back by itself (fence_lab reboots it): the VMs that stayed keep their QEMU.
 t1=$(tn_now_ms)
