@@ -141,20 +141,34 @@ TEST_CASE("migration pre-flight: state → decision → reason", "[drbd][guard]"
   CHECK_THAT(joined(vmha::drbd::check_migration(r, "node3", true)), Catch::Contains("no DRBD connection to node3"));
 }
 
-TEST_CASE("over every fixture, no start where the disk is not UpToDate or a peer is Primary", "[drbd][guard]") {
-  int resources = 0;
-  int allowed = 0;
+namespace {
+
+/// Every fixture of tests/fixtures/drbd, parsed: its file name and the resources in it.
+std::vector<std::pair<std::string, std::vector<Resource>>> parsed_fixtures() {
+  std::vector<std::pair<std::string, std::vector<Resource>>> out;
   for (const auto& entry : std::filesystem::directory_iterator(std::string(VMHA_FIXTURES_DIR) + "/drbd")) {
     const std::string name = entry.path().filename().string();
     if (name == "README.md") continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    const auto parsed = name.starts_with("events2-")  ? vmha::drbd::parse_events2(text.str())
-                        : name.starts_with("status-") ? vmha::drbd::parse_status_json(text.str())
-                                                      : vmha::drbd::parse_proc_drbd(text.str());
+    auto parsed = name.starts_with("events2-")  ? vmha::drbd::parse_events2(text.str())
+                  : name.starts_with("status-") ? vmha::drbd::parse_status_json(text.str())
+                                                : vmha::drbd::parse_proc_drbd(text.str());
+    CAPTURE(name);
     REQUIRE(parsed);
-    for (const auto& r : *parsed) {
+    out.emplace_back(name, std::move(*parsed));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("over every fixture, no start where the disk is not UpToDate or a peer is Primary", "[drbd][guard]") {
+  int resources = 0;
+  int allowed = 0;
+  for (const auto& [name, parsed] : parsed_fixtures()) {
+    for (const auto& r : parsed) {
       ++resources;
       CAPTURE(name, vmha::drbd::describe(r));
       if (!vmha::drbd::check_start(r).empty()) continue;
@@ -260,4 +274,33 @@ TEST_CASE("migrate_to: the DRBD pre-flight refuses before libvirt is asked anyth
   CHECK_THAT(outcome.reason(), Catch::Contains("migrate_to refused by DRBD") && Catch::Contains("resyncing"));
   CHECK(vm.h.world.calls == std::vector<std::string>{"drbd-read"});
   CHECK(vm.h.world.migrations.empty());
+}
+
+TEST_CASE("the agent's start over every fixture: it runs the VM exactly where the guard allows", "[drbd][vd]") {
+  // The fake DRBD source serves what drbdsetup would print on that node (a fixture, parsed),
+  // and the VM's disk is each of its resources in turn.
+  int starts = 0;
+  int refusals = 0;
+  for (const auto& [name, parsed] : parsed_fixtures()) {
+    for (const auto& r : parsed) {
+      CAPTURE(name, vmha::drbd::describe(r));
+      DrbdVm vm;
+      vm.h.world.drbd = parsed;
+      vm.h.fakes.env.set("OCF_RESKEY_drbd_resources", r.name);
+      const auto outcome = vm.h.run("start");
+      if (vmha::drbd::check_start(r).empty()) {
+        ++starts;
+        CHECK(outcome.rc == 0);
+        CHECK(vm.h.world.runs("vm1"));
+      } else {
+        ++refusals;
+        CHECK(outcome.rc == 1);
+        CHECK_THAT(outcome.reason(), Catch::Contains("start refused by DRBD") && Catch::Contains(r.name));
+        CHECK_FALSE(vm.h.world.runs("vm1"));
+      }
+      CHECK(vm.h.world.drbd_reads == 1);
+    }
+  }
+  CHECK(starts >= 1);
+  CHECK(refusals >= 10);
 }
