@@ -18,6 +18,10 @@ constexpr sys::Millis kTick{250};             ///< how often the migration is lo
 constexpr sys::Millis kProgressEvery{5'000};  ///< how often its progress is logged
 constexpr sys::Millis kMinAbortReserve{2'000};
 constexpr sys::Millis kMaxAbortReserve{10'000};
+constexpr sys::Millis kControlCallTime{2'000};  ///< one progress reading, abort or switch
+/// Post-copy cannot be aborted, so it is only started with this much time left before the
+/// abort point for the rest of the memory to follow the guest.
+constexpr sys::Millis kPostcopyWindow{10'000};
 
 std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1U << 20U));
@@ -34,7 +38,9 @@ sys::Millis abort_reserve(const ocf::Deadline& deadline) {
 }
 
 /// The agent's policy while libvirt migrates: log progress, switch to post-copy when asked
-/// to, abort before the deadline.
+/// to, abort before the deadline. Every control call has its own short time: a slow one must
+/// not use up the abort's. A call that times out leaves its libvirt connection behind, and a
+/// process gets only a few, so the progress log stops after one timeout: the abort matters more.
 class Steering final : public virt::MigrationWatcher {
  public:
   Steering(Job& job, const ocf::Deadline& abort_at) : job_(job), abort_at_(abort_at) {
@@ -43,9 +49,13 @@ class Steering final : public virt::MigrationWatcher {
     next_log_ = began_ + kProgressEvery;
     if (job.settings.migration.postcopy_after.count() > 0) {
       postcopy_at_ = began_ + job.settings.migration.postcopy_after;
-      if (*postcopy_at_ >= abort_at.at()) {
-        job.log().warning("migration_postcopy_after ({} s) is beyond this migration's budget: no switch to post-copy",
-                          job.settings.migration.postcopy_after.count());
+      if (*postcopy_at_ + kPostcopyWindow > abort_at.at()) {
+        job.log().warning(
+            "migration_postcopy_after ({} s) leaves post-copy less than {} s of this migration's budget: no switch "
+            "to post-copy",
+            job.settings.migration.postcopy_after.count(),
+            std::chrono::duration_cast<std::chrono::seconds>(kPostcopyWindow).count());
+        postcopy_at_.reset();
       }
     }
   }
@@ -54,51 +64,79 @@ class Steering final : public virt::MigrationWatcher {
   void tick(virt::MigrationControl& control) override {
     if (aborted_) return;
     const auto now = job_.services.clock.now();
-    const auto query = job_.request.deadline.within(std::chrono::seconds(2));
-    if (now >= abort_at_.at() && !postcopy_) {
-      if (auto p = control.progress(query)) last_ = *p;
-      auto done = control.abort(query);
-      aborted_ = true;
-      job_.log().warning("migration of {} has not finished after {} ms{}: aborting it{}", job_.target.ref->label(),
-                         elapsed().count(), last_ ? fmt::format(" ({})", describe(*last_)) : "",
-                         done ? "" : fmt::format(" failed: {}", done.error().reason));
+    // Post-copy cannot be aborted: once switched (or possibly switched), it must finish.
+    if (now >= abort_at_.at() && !postcopy_ && !postcopy_unsure_) {
+      try_abort(control);
       return;
     }
-    if (postcopy_at_ && !postcopy_ && now >= *postcopy_at_ && now < abort_at_.at()) {
-      if (auto done = control.start_postcopy(query)) {
+    if (postcopy_at_ && !postcopy_ && !postcopy_unsure_ && now >= *postcopy_at_) {
+      if (auto done = control.start_postcopy(call_deadline())) {
         postcopy_ = true;
         job_.log().info("migration of {} switched to post-copy after {} ms", job_.target.ref->label(),
                         elapsed().count());
+      } else if (done.error().kind == ErrorKind::timed_out) {
+        // libvirtd may still carry the switch out: from now on the migration is not aborted.
+        postcopy_unsure_ = true;
+        job_.log().warning("switching to post-copy did not answer in time ({}): treating it as switched",
+                           done.error().reason);
       } else {
         job_.log().warning("cannot switch to post-copy: {}", done.error().reason);
-        postcopy_at_.reset();
       }
+      postcopy_at_.reset();
     }
-    if (now >= next_log_) {
+    if (now >= next_log_ && !progress_off_) {
       next_log_ = now + kProgressEvery;
-      if (auto p = control.progress(query); p && p->active) {
+      auto p = control.progress(call_deadline());
+      if (p && p->active) {
         last_ = *p;
         job_.log().info("migrating {}: {}", job_.target.ref->label(), describe(*p));
+      } else if (!p && p.error().kind == ErrorKind::timed_out) {
+        progress_off_ = true;
+        job_.log().warning("migration progress not logged any more: {}", p.error().reason);
       }
     }
   }
 
   [[nodiscard]] bool aborted() const { return aborted_; }
-  [[nodiscard]] bool postcopy() const { return postcopy_; }
+  /// Why the abort was not done, when it was tried and failed every time.
+  [[nodiscard]] const std::string& abort_error() const { return abort_error_; }
+  [[nodiscard]] bool postcopy() const { return postcopy_ || postcopy_unsure_; }
   [[nodiscard]] const std::optional<virt::MigrationProgress>& last() const { return last_; }
   [[nodiscard]] sys::Millis elapsed() const {
     return std::chrono::duration_cast<sys::Millis>(job_.services.clock.now() - began_);
   }
 
  private:
+  [[nodiscard]] ocf::Deadline call_deadline() const { return job_.request.deadline.within(kControlCallTime); }
+
+  /// Asks libvirt to abort; tried again on every tick until it is done or time runs out (the
+  /// job may not have begun yet, or a call may have been slow).
+  void try_abort(virt::MigrationControl& control) {
+    auto done = control.abort(call_deadline());
+    if (done) {
+      aborted_ = true;
+      job_.log().warning("migration of {} has not finished after {} ms{}: aborted it", job_.target.ref->label(),
+                         elapsed().count(), last_ ? fmt::format(" ({})", describe(*last_)) : "");
+      return;
+    }
+    if (abort_error_.empty()) {
+      job_.log().warning("migration of {} has not finished after {} ms: aborting it failed ({}); trying again",
+                         job_.target.ref->label(), elapsed().count(), done.error().reason);
+    }
+    abort_error_ = done.error().reason;
+  }
+
   Job& job_;
   ocf::Deadline abort_at_;
   sys::Clock::time_point began_;
   sys::Clock::time_point next_log_;
   std::optional<sys::Clock::time_point> postcopy_at_;
   std::optional<virt::MigrationProgress> last_;
+  std::string abort_error_;
   bool aborted_ = false;
   bool postcopy_ = false;
+  bool postcopy_unsure_ = false;  ///< the switch timed out: it may have happened
+  bool progress_off_ = false;
 };
 
 bool is_running(const std::optional<virt::StateInfo>& state) {
@@ -157,13 +195,22 @@ Result<Status> migrate_to(Job& job) {
   auto migrated = job.hypervisor.migrate(ref, *request, job.deadline(), steering);
   const auto call_time = steering.elapsed();
   if (!migrated) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(steering.elapsed()).count();
+    const std::string progress = steering.last() ? fmt::format(" ({})", describe(*steering.last())) : "";
+    std::string why;
     if (steering.aborted()) {
-      return tl::unexpected(
-          after_failure(job, fmt::format("it did not finish within {} s{}, so vmha aborted it",
-                                         std::chrono::duration_cast<std::chrono::seconds>(steering.elapsed()).count(),
-                                         steering.last() ? fmt::format(" ({})", describe(*steering.last())) : "")));
+      why = fmt::format("it did not finish within {} s{}, so vmha aborted it", seconds, progress);
+    } else if (!steering.abort_error().empty()) {
+      why = fmt::format("it did not finish within {} s{}, and vmha could not abort it ({}): {}", seconds, progress,
+                        steering.abort_error(), migrated.error().reason);
+    } else {
+      why = migrated.error().reason;
     }
-    return tl::unexpected(after_failure(job, migrated.error().reason));
+    if (steering.postcopy()) {
+      why += "; it was in post-copy, so the guest may already run on " + target +
+             " with part of its memory still here: check both nodes before stopping it";
+    }
+    return tl::unexpected(after_failure(job, why));
   }
   // libvirt says done: the domain must be gone from here.
   const auto after = read_state(job, job.query_deadline());

@@ -209,8 +209,9 @@ class FakeControl final : public virt::MigrationControl {
   Result<void> abort(const ocf::Deadline& /*deadline*/) override {
     world_.calls.push_back("migration-abort");
     ++world_.aborts;
-    if (!world_.migration.abort_works) {
-      return fail(ocf::Status::err_generic, "abort refused", ErrorKind::invalid);
+    if (!world_.migration.abort_works || world_.aborts <= world_.migration.abort_refusals) {
+      return fail(ocf::Status::err_generic, "Requested operation is not valid: no job is active on the domain",
+                  ErrorKind::invalid);
     }
     aborted = true;
     return {};
@@ -219,6 +220,9 @@ class FakeControl final : public virt::MigrationControl {
     world_.calls.push_back("migration-postcopy");
     ++world_.postcopy_switches;
     postcopy = true;
+    if (world_.migration.postcopy_times_out) {
+      return fail(ocf::Status::err_generic, "switch to post-copy: libvirt is not answering", ErrorKind::timed_out);
+    }
     return {};
   }
   bool aborted = false;

@@ -88,7 +88,7 @@ TEST_CASE("migrate_options are read as virsh migrate reads them", "[migration]")
 
 TEST_CASE("migrate_options vmha cannot honour are configuration errors", "[migration]") {
   const auto text = GENERATE(as<std::string>{}, "--offline", "--dname other", "--xml /tmp/x.xml", "--migrateuri",
-                             "--bandwidth fast", "--comp-methods lz4", "--timeout 30", "p2p");
+                             "--bandwidth fast", "--comp-methods lz4", "--timeout 30", "p2p", "--suspend");
   CAPTURE(text);
   const auto options = vmha::agents::read_migrate_options(text);
   REQUIRE_FALSE(options);
@@ -186,6 +186,45 @@ TEST_CASE("a migration whose abort is refused still returns before the deadline"
   const auto outcome = nodes.source.run("migrate_to");
   CHECK(outcome.rc == 1);
   CHECK(outcome.took <= nodes.source.budget());
+  CHECK(nodes.source.world.runs("vm1"));
+  CHECK(nodes.source.world.aborts > 1);  // tried again on every look at the migration
+  CHECK_THAT(outcome.reason(), Catch::Contains("could not abort it") && Catch::Contains("no job is active") &&
+                                   Catch::Contains("still runs here"));
+}
+
+TEST_CASE("an abort refused at first (the job not begun yet) is tried again until it is done", "[migration][vd]") {
+  TwoNodes nodes(vmha::sys::Millis{20'000});
+  nodes.source.world.migration.converges = false;
+  nodes.source.world.migration.abort_refusals = 3;
+  const auto outcome = nodes.source.run("migrate_to");
+  CHECK(outcome.rc == 1);
+  CHECK(outcome.took < nodes.source.budget());
+  CHECK(nodes.source.world.aborts == 4);
+  CHECK_THAT(outcome.reason(), Catch::Contains("so vmha aborted it") && Catch::Contains("still runs here"));
+}
+
+TEST_CASE("a switch to post-copy that answers too late counts as done: no abort follows", "[migration][vd]") {
+  TwoNodes nodes;
+  nodes.source.world.migration.converges = false;
+  nodes.source.world.migration.postcopy_times_out = true;
+  nodes.source.fakes.env.set("OCF_RESKEY_migration_postcopy_after", "10");
+  const auto outcome = nodes.source.run("migrate_to");
+  CAPTURE(outcome.err);
+  CHECK(outcome.rc == 0);
+  CHECK(nodes.source.world.postcopy_switches == 1);
+  CHECK(nodes.source.world.aborts == 0);
+  CHECK(nodes.target.runs("vm1"));
+}
+
+TEST_CASE("post-copy is not started too close to the abort point: it could not be aborted", "[migration][vd]") {
+  TwoNodes nodes(vmha::sys::Millis{20'000});  // abort point at 16 s
+  nodes.source.world.migration.converges = false;
+  nodes.source.fakes.env.set("OCF_RESKEY_migration_postcopy_after", "10");
+  const auto outcome = nodes.source.run("migrate_to");
+  CHECK(outcome.rc == 1);
+  CHECK(nodes.source.world.postcopy_switches == 0);
+  CHECK(nodes.source.world.aborts == 1);
+  CHECK(nodes.source.fakes.log.contains(vmha::sys::LogLevel::warning, "no switch to post-copy"));
   CHECK(nodes.source.world.runs("vm1"));
 }
 
