@@ -16,14 +16,13 @@ struct Switch {
   std::string_view name;
   std::uint32_t flags;
 };
-constexpr std::array<Switch, 16> kSwitches{{
+constexpr std::array<Switch, 15> kSwitches{{
     {"--live", 0},
     {"--verbose", 0},
     {"--p2p", virt::migrate_peer2peer},
     {"--tunnelled", virt::migrate_tunnelled | virt::migrate_peer2peer},
     {"--persistent", virt::migrate_persist_dest},
     {"--undefinesource", virt::migrate_undefine_source},
-    {"--suspend", virt::migrate_paused},
     {"--copy-storage-all", virt::migrate_non_shared_disk},
     {"--copy-storage-inc", virt::migrate_non_shared_inc},
     {"--change-protection", virt::migrate_change_protection},
@@ -107,6 +106,13 @@ Result<MigrateOptions> read_migrate_options(std::string_view text) {
       }
       if (auto ok = take_value(options, name, value); !ok) return tl::unexpected(ok.error());
       continue;
+    }
+    if (name == "--suspend") {
+      // The domain would arrive paused: migrate_from waits for it to run and fails, and
+      // Pacemaker then stops the only copy of the VM.
+      return misconfigured(
+          "migrate_options: --suspend would leave the VM paused on the target, where the cluster "
+          "expects it running");
     }
     if (name == "--parallel") {
       options.flags |= virt::migrate_parallel;

@@ -51,7 +51,10 @@ class LibvirtHypervisor final : public Hypervisor {
           int state = 0;
           int reason = 0;
           if (virDomainGetState(domain->get(), &state, &reason, 0) < 0) {
-            return tl::unexpected(last_error(fmt::format("state of domain {}", ref.label()), c));
+            auto error = last_error(fmt::format("state of domain {}", ref.label()), c);
+            // A transient domain that ended between the lookup and this call is gone, not unknown.
+            if (error.kind == ErrorKind::not_found) return std::optional<StateInfo>{};
+            return tl::unexpected(std::move(error));
           }
           return std::optional<StateInfo>{StateInfo{static_cast<DomainState>(state), reason}};
         });
