@@ -170,7 +170,11 @@ Result<Status> start(Job& job) {
     if (auto ok = job.hypervisor.restore(saved, job.deadline()); !ok) {
       return tl::unexpected(failed(ok.error(), fmt::format("cannot restore from {}", saved)));
     }
-    std::filesystem::remove(saved, ec);
+    // A state file restored twice would roll the guest back over what it wrote since.
+    if (!std::filesystem::remove(saved, ec) || ec) {
+      job.log().warning("cannot remove {} after restoring from it ({}): remove it before the next start", saved,
+                        ec ? ec.message() : std::string("not removed"));
+    }
   } else if (auto ok = launch(job, defined); !ok) {
     return tl::unexpected(failed(ok.error(), "cannot start"));
   }
