@@ -65,18 +65,18 @@ class Steering final : public virt::MigrationWatcher {
     if (aborted_) return;
     const auto now = job_.services.clock.now();
     // Post-copy cannot be aborted: once switched (or possibly switched), it must finish.
-    if (now >= abort_at_.at() && !postcopy_ && !postcopy_unsure_) {
+    if (now >= abort_at_.at() && !postcopy_) {
       try_abort(control);
       return;
     }
-    if (postcopy_at_ && !postcopy_ && !postcopy_unsure_ && now >= *postcopy_at_) {
+    if (postcopy_at_ && !postcopy_ && now >= *postcopy_at_) {
       if (auto done = control.start_postcopy(call_deadline())) {
         postcopy_ = true;
         job_.log().info("migration of {} switched to post-copy after {} ms", job_.target.ref->label(),
                         elapsed().count());
       } else if (done.error().kind == ErrorKind::timed_out) {
         // libvirtd may still carry the switch out: from now on the migration is not aborted.
-        postcopy_unsure_ = true;
+        postcopy_ = true;
         job_.log().warning("switching to post-copy did not answer in time ({}): treating it as switched",
                            done.error().reason);
       } else {
@@ -100,7 +100,8 @@ class Steering final : public virt::MigrationWatcher {
   [[nodiscard]] bool aborted() const { return aborted_; }
   /// Why the abort was not done, when it was tried and failed every time.
   [[nodiscard]] const std::string& abort_error() const { return abort_error_; }
-  [[nodiscard]] bool postcopy() const { return postcopy_ || postcopy_unsure_; }
+  /// Switched to post-copy, or possibly (the switch answered too late).
+  [[nodiscard]] bool postcopy() const { return postcopy_; }
   [[nodiscard]] const std::optional<virt::MigrationProgress>& last() const { return last_; }
   [[nodiscard]] sys::Millis elapsed() const {
     return std::chrono::duration_cast<sys::Millis>(job_.services.clock.now() - began_);
@@ -135,7 +136,6 @@ class Steering final : public virt::MigrationWatcher {
   std::string abort_error_;
   bool aborted_ = false;
   bool postcopy_ = false;
-  bool postcopy_unsure_ = false;  ///< the switch timed out: it may have happened
   bool progress_off_ = false;
 };
 
@@ -197,12 +197,13 @@ Result<Status> migrate_to(Job& job) {
   if (!migrated) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(steering.elapsed()).count();
     const std::string progress = steering.last() ? fmt::format(" ({})", describe(*steering.last())) : "";
+    const std::string late = fmt::format("it did not finish within {} s{}", seconds, progress);
     std::string why;
     if (steering.aborted()) {
-      why = fmt::format("it did not finish within {} s{}, so vmha aborted it", seconds, progress);
+      why = late + ", so vmha aborted it";
     } else if (!steering.abort_error().empty()) {
-      why = fmt::format("it did not finish within {} s{}, and vmha could not abort it ({}): {}", seconds, progress,
-                        steering.abort_error(), migrated.error().reason);
+      why = fmt::format("{}, and vmha could not abort it ({}): {}", late, steering.abort_error(),
+                        migrated.error().reason);
     } else {
       why = migrated.error().reason;
     }

@@ -209,7 +209,7 @@ class FakeControl final : public virt::MigrationControl {
   Result<void> abort(const ocf::Deadline& /*deadline*/) override {
     world_.calls.push_back("migration-abort");
     ++world_.aborts;
-    if (!world_.migration.abort_works || world_.aborts <= world_.migration.abort_refusals) {
+    if (world_.aborts <= world_.migration.abort_refusals) {
       return fail(ocf::Status::err_generic, "Requested operation is not valid: no job is active on the domain",
                   ErrorKind::invalid);
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <deque>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -34,10 +35,10 @@ struct FakeDomain {
 
 /// How a fake migration behaves.
 struct FakeMigration {
+  static constexpr int kAlways = std::numeric_limits<int>::max();
   sys::Millis takes{600};           ///< until it completes, when it converges
   bool converges = true;            ///< false: runs until aborted (a busy guest, a capped bandwidth)
-  bool abort_works = true;          ///< false: the abort is refused and the migration runs on
-  int abort_refusals = 0;           ///< the first N aborts are refused (the job has not begun yet)
+  int abort_refusals = 0;           ///< the first N aborts are refused (the job has not begun yet); kAlways: every one
   bool postcopy_times_out = false;  ///< the switch to post-copy answers too late, but happens
   bool postcopy_completes = true;   ///< after start_postcopy, the next tick completes it
 };

@@ -182,7 +182,7 @@ TEST_CASE("a migration that cannot converge is aborted before the deadline; the 
 TEST_CASE("a migration whose abort is refused still returns before the deadline", "[migration][vd]") {
   TwoNodes nodes(vmha::sys::Millis{20'000});
   nodes.source.world.migration.converges = false;
-  nodes.source.world.migration.abort_works = false;
+  nodes.source.world.migration.abort_refusals = vmha::test::FakeMigration::kAlways;
   const auto outcome = nodes.source.run("migrate_to");
   CHECK(outcome.rc == 1);
   CHECK(outcome.took <= nodes.source.budget());
