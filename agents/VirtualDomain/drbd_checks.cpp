@@ -1,21 +1,10 @@
 // The VM agent's view of DRBD: which resources hold its disks, and whether DRBD lets it
 // start here or migrate now.
-#include <filesystem>
-
 #include <fmt/core.h>
 
 #include "VirtualDomain/job.hpp"
 
 namespace vmha::agents {
-namespace {
-
-std::string resolved(const std::string& path) {
-  std::error_code ec;
-  auto real = std::filesystem::canonical(path, ec);
-  return ec ? path : real.string();
-}
-
-}  // namespace
 
 std::vector<drbd::DeviceRef> drbd_devices(const Job& job) {
   std::vector<drbd::DeviceRef> devices;
@@ -25,6 +14,11 @@ std::vector<drbd::DeviceRef> drbd_devices(const Job& job) {
     return devices;
   }
   if (!job.target.config) return devices;
+  // Disk paths may sit on a hung file system too: each resolution is bounded.
+  const auto resolved = [&job](const std::string& path) {
+    auto real = job.services.files.resolve(path, job.query_deadline().at());
+    return real ? *real : path;
+  };
   for (const auto& disk : job.target.config->disks) {
     if (auto device = drbd::drbd_device(disk.path, resolved)) devices.push_back(std::move(*device));
   }

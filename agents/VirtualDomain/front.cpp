@@ -15,6 +15,9 @@
 namespace vmha::agents {
 namespace {
 
+/// The longest the front waits for the config's stat before leaving the monitor to the full agent.
+constexpr std::chrono::milliseconds kConfigLookTime{2'000};
+
 /// Passes calls to the wire client and notes any answer it did not expect, so the monitor's
 /// verdict can be discarded in favour of the full agent's.
 class Watched final : public virt::Hypervisor {
@@ -59,8 +62,9 @@ class Watched final : public virt::Hypervisor {
  private:
   template <typename T>
   T note(T result) {
-    if (!result && (result.error().kind == ErrorKind::invalid || result.error().kind == ErrorKind::other ||
-                    result.error().kind == ErrorKind::denied)) {
+    // Only a daemon that answered, or one that hangs, is a daemon the front is sure of: one it
+    // cannot reach may be elsewhere (libvirt's client knows more sockets), so the full agent asks.
+    if (!result && result.error().kind != ErrorKind::not_found && result.error().kind != ErrorKind::timed_out) {
       unsure = true;
     }
     return result;
@@ -144,17 +148,22 @@ std::optional<Result<ocf::Status>> fast_monitor(const ocf::Request& request, con
   const auto settings = read_settings(request.params, SettingsScope::monitor);
   if (!settings) return Result<ocf::Status>(tl::unexpected(settings.error()));
   const std::string uri = effective_uri(*settings, services.env);
-  const auto socket = virt::local_libvirt_socket(uri);
-  const auto pid_dir = virt::qemu_pid_dir(uri);
-  if (!socket || !pid_dir) return std::nullopt;
-  auto records = Records::from_environment(services.env, request.call.resource);
+  auto daemon = virt::local_daemon(uri);
+  if (!daemon) return std::nullopt;
+  auto records =
+      Records::from_environment(services.state_files, services.env, request.call.resource, request.deadline.at());
   const auto identity = records.config_identity(settings->config);
   if (!identity) return std::nullopt;
-  Watched hypervisor(virt::make_wire_hypervisor(*socket));
-  virt::ProcQemuProcesses processes(*pid_dir);
+  // The config's version, bounded: on a hung file system the full agent decides from the records.
+  const auto now = services.files.info(settings->config, request.deadline.within(kConfigLookTime).at());
+  if (!now || now->version() != identity->version) return std::nullopt;
   Target target;
-  target.ref = identity;
-  Job job{request, services, *settings, hypervisor, &processes, records, target, nullptr};
+  target.config_state = ConfigState::usable;
+  target.ref = identity->domain;
+  add_recorded_names(target, records, settings->config);
+  Watched hypervisor(virt::make_wire_hypervisor(daemon->socket));
+  virt::ProcQemuProcesses processes(std::move(*daemon));
+  Job job{request, services, *settings, hypervisor, &processes, records, std::move(target), nullptr};
   auto status = monitor(job);
   if (hypervisor.unsure) {
     services.log.debug("monitor fast path unsure ({}): handing over", status ? "no error" : status.error().reason);

@@ -9,6 +9,7 @@
 
 #include "VirtualDomain/records.hpp"
 #include "VirtualDomain/settings.hpp"
+#include "VirtualDomain/target.hpp"
 #include "vmha/drbd/guard.hpp"
 #include "vmha/drbd/source.hpp"
 #include "vmha/ocf/agent.hpp"
@@ -35,13 +36,10 @@ inline constexpr std::chrono::milliseconds kQueryTime{5'000};
 /// How often a wait (for running, for shut off) asks for the state again.
 inline constexpr std::chrono::milliseconds kPollInterval{100};
 
-/// The domain this resource manages: from the config file, else from the record of the last
-/// start on this node.
-struct Target {
-  std::optional<virt::DomainXml> config;
-  std::string config_text;
-  std::optional<Error> config_problem;  ///< why the config file is unusable (5 missing, 2 malformed)
-  std::optional<virt::DomainRef> ref;
+/// The domain as libvirt shows it under one of the target's names.
+struct Sighting {
+  virt::DomainRef ref;
+  virt::StateInfo state;
 };
 
 struct Job {
@@ -60,8 +58,10 @@ struct Job {
   [[nodiscard]] ocf::Deadline query_deadline() const { return request.deadline.within(kQueryTime); }
 };
 
-/// Reads and parses the config file (at most 1 MiB), falling back to the record.
-[[nodiscard]] Target locate(const Settings& settings, const Records& records);
+/// Reads the config file (at most 1 MiB, within the deadline) and parses it; adds the records'
+/// names; records the identity of a good read.
+[[nodiscard]] Target locate(const Settings& settings, const Records& records, sys::FileSystem& files,
+                            const ocf::Deadline& deadline);
 
 // The actions.
 [[nodiscard]] Result<ocf::Status> monitor(Job& job);
@@ -88,7 +88,17 @@ void save_definition(Job& job);
 [[nodiscard]] Result<void> run_monitor_scripts(Job& job);
 /// Writes cpu/host_memory/hv_memory utilization when it changed (never fails the caller).
 void update_utilization(Job& job);
-/// A monitor-style reading: the domain's state, with libvirt's errors as they came.
+/// A monitor-style reading: the state of the domain `ref` names, with libvirt's errors as they
+/// came; a transient "no state" is asked again until the deadline.
+[[nodiscard]] Result<std::optional<virt::StateInfo>> read_state(Job& job, const virt::DomainRef& ref,
+                                                                const ocf::Deadline& deadline);
+/// read_state of the target's best name.
 [[nodiscard]] Result<std::optional<virt::StateInfo>> read_state(Job& job, const ocf::Deadline& deadline);
+/// The first of the target's names under which a domain exists and is not shut off; nullopt
+/// when libvirt proves every name absent or shut off. The first error ends the search.
+[[nodiscard]] Result<std::optional<Sighting>> find_running(Job& job, const ocf::Deadline& deadline);
+/// Why an absent domain may still appear: a start gave up on a libvirt call that can still
+/// create it, and the daemon that took the call may still carry it out. nullopt: nothing pending.
+[[nodiscard]] std::optional<std::string> launch_may_land(Job& job);
 
 }  // namespace vmha::agents

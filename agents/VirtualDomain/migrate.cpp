@@ -256,7 +256,12 @@ Result<Status> migrate_from(Job& job) {
   }
   if (auto ok = wait_scripts(job); !ok) return tl::unexpected(ok.error());
   if (job.settings.save_config) save_definition(job);
-  if (!job.records.remember_domain(ref)) job.log().warning("cannot write {}", job.records.path("domain"));
+  if (auto written = job.records.remember_start({ref, false, {}}); !written) {
+    return fail(Status::err_generic,
+                fmt::format("domain {} arrived, but its start record cannot be written ({}): a later stop without "
+                            "the config could not find it",
+                            ref.label(), written.error().reason));
+  }
   job.log().info("domain {} runs here after its migration from {}", ref.label(),
                  job.request.call.migrate_source.empty() ? "another node" : job.request.call.migrate_source);
   return Status::success;

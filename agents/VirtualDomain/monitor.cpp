@@ -1,4 +1,5 @@
-// monitor / status: one connection, one state query; evidence from /proc when libvirtd is away.
+// monitor / status: one connection, one state query when the domain runs; "not running" only
+// on proof — libvirt's, or with libvirtd away, this node's /proc.
 #include <fmt/core.h>
 
 #include "VirtualDomain/job.hpp"
@@ -10,19 +11,19 @@ using ocf::Status;
 using virt::DomainState;
 
 /// What a state means for monitor: a status, or an error with the reason.
-Result<Status> judge(const Job& job, virt::StateInfo info) {
-  const std::string name = job.target.ref->label();
-  switch (info.state) {
+Result<Status> judge(const Job& job, const Sighting& seen) {
+  const std::string name = seen.ref.label();
+  switch (seen.state.state) {
     case DomainState::running:
     case DomainState::blocked:
     case DomainState::shutting_down: return Status::success;
     case DomainState::paused:
-      switch (info.reason) {
+      switch (seen.state.reason) {
         case virt::paused_ioerror:
         case virt::paused_crashed:
         case virt::paused_watchdog:
         case virt::paused_postcopy_failed:
-          return fail(Status::err_generic, fmt::format("domain {} is {}", name, virt::describe(info)));
+          return fail(Status::err_generic, fmt::format("domain {} is {}", name, virt::describe(seen.state)));
         default: return Status::success;  // paused by an admin, a migration, a save or a snapshot
       }
     case DomainState::pm_suspended:
@@ -35,55 +36,55 @@ Result<Status> judge(const Job& job, virt::StateInfo info) {
   return fail(Status::err_generic, fmt::format("domain {} is in no known state", name));
 }
 
-/// libvirtd did not answer: decide from this node's QEMU pid file and /proc.
+/// libvirtd did not answer: decide from this node's QEMU pid files and /proc. "Not running"
+/// needs every name positively gone.
 Result<Status> without_libvirt(Job& job, const Error& why) {
-  const std::string name = job.target.ref->label();
   if (job.processes == nullptr) {
     return fail(Status::err_generic, fmt::format("{}; no local evidence for this URI", why.reason), why.kind);
   }
-  const auto found = job.processes->check(*job.target.ref);
-  switch (found.evidence) {
-    case virt::Evidence::running:
+  std::string unsure;
+  for (const auto& name : job.target.names()) {
+    const auto found = job.processes->check(name);
+    if (found.evidence == virt::Evidence::running) {
       // The VM is healthy; the node's libvirt is not. Degraded: shown, but no recovery.
       job.log().warning("{}; {}: reporting degraded", why.reason, found.detail);
       return Status::degraded;
-    case virt::Evidence::gone:
-      job.log().warning("{}; {}: domain {} is not running", why.reason, found.detail, name);
-      return Status::not_running;
-    case virt::Evidence::unknown: break;
+    }
+    if (found.evidence == virt::Evidence::unknown && unsure.empty()) unsure = found.detail;
   }
-  return fail(Status::err_generic, fmt::format("{}; {}", why.reason, found.detail), why.kind);
+  if (!unsure.empty()) return fail(Status::err_generic, fmt::format("{}; {}", why.reason, unsure), why.kind);
+  if (auto pending = launch_may_land(job)) return fail(Status::err_generic, *pending);
+  job.log().warning("{}; no QEMU process of {} on this node: not running", why.reason, job.target.ref->label());
+  return Status::not_running;
 }
 
 }  // namespace
 
-Result<std::optional<virt::StateInfo>> read_state(Job& job, const ocf::Deadline& deadline) {
-  // "no state" is transient (a domain starting or stopping): ask again, briefly.
-  for (;;) {
-    auto state = job.hypervisor.state(*job.target.ref, deadline);
-    if (!state || !*state || (*state)->state != DomainState::no_state || deadline.expired()) return state;
-    auto& clock = job.services.clock;
-    clock.sleep_until(std::min(deadline.at(), clock.now() + kPollInterval));
-  }
-}
-
 Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
   if (!job.target.ref) {
-    // Neither the config nor a record of a start here since boot: this node never ran it.
-    job.log().info("{}; no record of a start on this node since boot: not running", job.target.config_problem->reason);
+    // Nothing names a domain — no config (or one unusable past reading), no record of a start
+    // or of a good read here since boot: the config-missing rule, this node never ran it.
+    job.log().info(
+        "{}; nothing else names its domain and there is no record of a start on this node since boot: "
+        "not running",
+        job.target.config_problem->reason);
     return Status::not_running;
   }
-  const auto state = read_state(job, job.query_deadline());
-  if (!state) {
-    if (state.error().kind == ErrorKind::denied) return fail(Status::err_perm, state.error().reason, ErrorKind::denied);
-    if (state.error().kind == ErrorKind::unreachable || state.error().kind == ErrorKind::timed_out) {
-      return without_libvirt(job, state.error());
+  const auto found = find_running(job, job.query_deadline());
+  if (!found) {
+    const auto& error = found.error();
+    if (error.kind == ErrorKind::denied) return fail(Status::err_perm, error.reason, ErrorKind::denied);
+    if (error.kind == ErrorKind::unreachable || error.kind == ErrorKind::timed_out) {
+      return without_libvirt(job, error);
     }
-    return fail(Status::err_generic, state.error().reason, state.error().kind);
+    return fail(Status::err_generic, error.reason, error.kind);
   }
-  if (!*state) return Status::not_running;
-  auto status = judge(job, **state);
+  if (!*found) {
+    if (auto pending = launch_may_land(job)) return fail(Status::err_generic, *pending);
+    return Status::not_running;
+  }
+  auto status = judge(job, **found);
   if (!status || *status != Status::success) return status;
   if (auto scripts = run_monitor_scripts(job); !scripts) return tl::unexpected(scripts.error());
   if (!probe) update_utilization(job);  // probes never write to the CIB

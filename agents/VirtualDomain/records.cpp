@@ -1,83 +1,108 @@
 #include "VirtualDomain/records.hpp"
 
-#include <sys/stat.h>
-
 #include <cctype>
-#include <cstdio>
-#include <filesystem>
 
 #include <fmt/core.h>
 
 #include "vmha/ocf/values.hpp"
-#include "vmha/sys/files.hpp"
 
 namespace vmha::agents {
 namespace {
 
+/// Longest resource part of a record's file name: far below NAME_MAX with the prefix.
+constexpr std::size_t kMaxKey = 160;
+constexpr std::size_t kMaxRecord = 64U * 1024U;
+
+/// The resource name as a file name part: unsafe bytes become '_', and a long name is cut
+/// and given a hash of the whole, so two long names never share records.
 std::string safe(const std::string& key) {
   std::string out;
   for (const char c : key)
     out.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' ? c : '_');
-  return out;
+  if (out.size() <= kMaxKey && out == key) return out;
+  std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a over the original bytes
+  for (const char c : key) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  return fmt::format("{}-{:016x}", out.substr(0, kMaxKey), hash);
 }
 
-/// What identifies one version of a file: device, inode, size, modification and change times.
-std::optional<std::string> file_version(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
-  return fmt::format("{} {} {} {}.{} {}.{}", info.st_dev, info.st_ino, info.st_size, info.st_mtim.tv_sec,
-                     info.st_mtim.tv_nsec, info.st_ctim.tv_sec, info.st_ctim.tv_nsec);
+/// A record's domain: a valid name, and a UUID that is canonical or dropped.
+std::optional<virt::DomainRef> domain_of(const std::string& name, const std::string& uuid) {
+  if (!virt::valid_domain_name(name)) return std::nullopt;
+  return virt::DomainRef{name, virt::canonical_uuid(uuid)};
 }
 
 }  // namespace
 
-std::optional<virt::DomainRef> Records::config_identity(const std::string& config) const {
-  if (!enabled()) return std::nullopt;
-  const auto text = sys::read_file(path("config"));
-  const auto version = file_version(config);
-  if (!text || !version) return std::nullopt;
-  const auto lines = ocf::split_fields(*text, '\n');
-  if (lines.size() < 4 || lines[0] != config || lines[1] != *version || lines[2].empty()) return std::nullopt;
-  return virt::DomainRef{lines[2], lines[3]};
-}
-
-bool Records::remember_config_identity(const std::string& config, const virt::DomainRef& domain) const {
-  const auto version = file_version(config);
-  if (!enabled() || !version) return true;
-  return sys::replace_file(path("config"), fmt::format("{}\n{}\n{}\n{}\n", config, *version, domain.name, domain.uuid));
-}
-
-Records Records::from_environment(const sys::Environment& env, const std::string& resource) {
-  return Records(env.non_empty("HA_RSCTMP").value_or("/run/resource-agents"), resource);
+Records Records::from_environment(sys::FileSystem& files, const sys::Environment& env, const std::string& resource,
+                                  sys::Clock::time_point deadline) {
+  return Records(files, env.non_empty("HA_RSCTMP").value_or("/run/resource-agents"), resource, deadline);
 }
 
 std::string Records::path(std::string_view kind) const {
   return fmt::format("{}/vmha-VirtualDomain-{}.{}", dir_, safe(key_), kind);
 }
 
-std::optional<virt::DomainRef> Records::domain() const {
+std::optional<std::string> Records::read(std::string_view kind) const {
   if (!enabled()) return std::nullopt;
-  const auto text = sys::read_file(path("domain"));
+  auto content = files_->read(path(kind), kMaxRecord, deadline_);
+  if (!content) return std::nullopt;
+  return std::move(content->text);
+}
+
+Result<void> Records::write(std::string_view kind, const std::string& text) const {
+  if (!enabled()) return {};
+  return files_->replace(path(kind), text, deadline_, sys::ReplaceOptions{true, 0644});
+}
+
+std::optional<StartRecord> Records::start_record() const {
+  const auto text = read("domain");
   if (!text) return std::nullopt;
   const auto lines = ocf::split_fields(*text, '\n');
-  if (lines.empty() || lines[0].empty()) return std::nullopt;
-  return virt::DomainRef{lines[0], lines.size() > 1 ? lines[1] : std::string()};
+  if (lines.empty()) return std::nullopt;
+  auto domain = domain_of(lines[0], lines.size() > 1 ? lines[1] : std::string());
+  if (!domain) return std::nullopt;
+  StartRecord record{std::move(*domain), false, {}};
+  if (lines.size() > 2 && lines[2].rfind("launching", 0) == 0) {
+    record.launching = true;
+    record.daemon = lines[2].size() > 10 ? lines[2].substr(10) : std::string();
+  }
+  return record;
 }
 
-bool Records::remember_domain(const virt::DomainRef& domain) const {
-  return !enabled() || sys::replace_file(path("domain"), fmt::format("{}\n{}\n", domain.name, domain.uuid));
+Result<void> Records::remember_start(const StartRecord& record) const {
+  std::string text = fmt::format("{}\n{}\n", record.domain.name, record.domain.uuid);
+  if (record.launching) text += fmt::format("launching {}\n", record.daemon);
+  return write("domain", text);
 }
 
-bool Records::forget_domain() const {
-  std::error_code ec;
-  std::filesystem::remove(path("domain"), ec);
-  return !ec;
+Result<void> Records::forget_start() const {
+  if (!enabled()) return {};
+  auto removed = files_->remove(path("domain"), deadline_);
+  if (!removed && removed.error().kind == ErrorKind::not_found) return {};
+  return removed;
+}
+
+std::optional<ConfigIdentity> Records::config_identity(const std::string& config) const {
+  const auto text = read("config");
+  if (!text) return std::nullopt;
+  const auto lines = ocf::split_fields(*text, '\n');
+  if (lines.size() < 4 || lines[0] != config) return std::nullopt;
+  auto domain = domain_of(lines[2], lines[3]);
+  if (!domain) return std::nullopt;
+  return ConfigIdentity{std::move(*domain), lines[1]};
+}
+
+Result<void> Records::remember_config_identity(const std::string& config, const ConfigIdentity& identity) const {
+  return write("config",
+               fmt::format("{}\n{}\n{}\n{}\n", config, identity.version, identity.domain.name, identity.domain.uuid));
 }
 
 std::map<std::string, std::string> Records::utilization() const {
   std::map<std::string, std::string> values;
-  if (!enabled()) return values;
-  const auto text = sys::read_file(path("utilization"));
+  const auto text = read("utilization");
   if (!text) return values;
   for (const std::string& line : ocf::split_fields(*text, '\n')) {
     const auto eq = line.find('=');
@@ -86,11 +111,10 @@ std::map<std::string, std::string> Records::utilization() const {
   return values;
 }
 
-bool Records::remember_utilization(const std::map<std::string, std::string>& values) const {
-  if (!enabled()) return true;
+Result<void> Records::remember_utilization(const std::map<std::string, std::string>& values) const {
   std::string text;
   for (const auto& [name, value] : values) text += fmt::format("{}={}\n", name, value);
-  return sys::replace_file(path("utilization"), text);
+  return write("utilization", text);
 }
 
 }  // namespace vmha::agents

@@ -1,45 +1,75 @@
 // Small files the agent keeps under HA_RSCTMP (/run/resource-agents, emptied at boot).
 //
-// The domain record names the domain this resource started on this node since boot, so
-// stop and probe can still find it when the config file is missing; its absence proves the
-// agent did not start the domain here since boot. The utilization record holds the values
-// last written to the CIB, so a monitor only spawns crm_resource when one changed.
+// The start record names the domain this resource started, or began to start, on this node
+// since boot; it is written before the first call that can create the domain, so its absence
+// proves the agent did not start the domain here since boot. The config identity keeps the
+// name and UUID of the last good read of the config file, so a config broken later still
+// names its domain. The utilization record holds the values last written to the CIB.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
 
+#include "vmha/result.hpp"
 #include "vmha/sys/environment.hpp"
+#include "vmha/sys/files.hpp"
 #include "vmha/virt/domain.hpp"
 
 namespace vmha::agents {
 
+/// What the start record says.
+struct StartRecord {
+  virt::DomainRef domain;
+  /// Written before a call that can create the domain (create, start, restore) and cleared
+  /// once that call answered. Still set: the call was abandoned at a deadline, and libvirt may
+  /// still carry it out.
+  bool launching = false;
+  /// The libvirt daemon that was given that call ("pid start-time"), empty when unknown: once
+  /// another daemon serves the node, the abandoned call died with the old one.
+  std::string daemon;
+  bool operator==(const StartRecord&) const = default;
+};
+
+/// The domain named by the last good read of a config file, and that file's version then.
+struct ConfigIdentity {
+  virt::DomainRef domain;
+  std::string version;  ///< sys::FileInfo::version() of the file that was read
+};
+
 class Records {
  public:
   /// `key` names the resource (the instance without clone suffix); empty disables records.
-  Records(std::string dir, std::string key) : dir_(std::move(dir)), key_(std::move(key)) {}
-  static Records from_environment(const sys::Environment& env, const std::string& resource);
+  Records(sys::FileSystem& files, std::string dir, std::string key, sys::Clock::time_point deadline)
+      : files_(&files), dir_(std::move(dir)), key_(std::move(key)), deadline_(deadline) {}
+  static Records from_environment(sys::FileSystem& files, const sys::Environment& env, const std::string& resource,
+                                  sys::Clock::time_point deadline);
 
   [[nodiscard]] bool enabled() const { return !key_.empty(); }
-  [[nodiscard]] std::optional<virt::DomainRef> domain() const;
-  /// Writes only when the content changes. Failures are returned as false (the caller logs).
-  bool remember_domain(const virt::DomainRef& domain) const;
-  bool forget_domain() const;
 
-  /// The domain named by `config`, as last read from it, while the file is unchanged
-  /// (same device, inode, size and times): the monitor's fast path needs no XML parser.
-  [[nodiscard]] std::optional<virt::DomainRef> config_identity(const std::string& config) const;
-  bool remember_config_identity(const std::string& config, const virt::DomainRef& domain) const;
+  /// The start record; nullopt when there is none (or it names no valid domain).
+  [[nodiscard]] std::optional<StartRecord> start_record() const;
+  [[nodiscard]] Result<void> remember_start(const StartRecord& record) const;
+  /// Removes the start record; a record that cannot be removed is an error the caller logs.
+  [[nodiscard]] Result<void> forget_start() const;
+
+  /// The last good read of `config` (whatever its version now).
+  [[nodiscard]] std::optional<ConfigIdentity> config_identity(const std::string& config) const;
+  [[nodiscard]] Result<void> remember_config_identity(const std::string& config, const ConfigIdentity& identity) const;
 
   [[nodiscard]] std::map<std::string, std::string> utilization() const;
-  bool remember_utilization(const std::map<std::string, std::string>& values) const;
+  [[nodiscard]] Result<void> remember_utilization(const std::map<std::string, std::string>& values) const;
 
   [[nodiscard]] std::string path(std::string_view kind) const;
 
  private:
+  [[nodiscard]] std::optional<std::string> read(std::string_view kind) const;
+  [[nodiscard]] Result<void> write(std::string_view kind, const std::string& text) const;
+
+  sys::FileSystem* files_;
   std::string dir_;
   std::string key_;
+  sys::Clock::time_point deadline_;
 };
 
 }  // namespace vmha::agents

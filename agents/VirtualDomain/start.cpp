@@ -1,6 +1,4 @@
 // start: idempotent; returns only when the domain runs (and its monitor scripts pass).
-#include <filesystem>
-
 #include <fmt/core.h>
 
 #include "VirtualDomain/job.hpp"
@@ -76,14 +74,46 @@ Result<std::string> image_format(Job& job, const std::string& image) {
 /// backingfile: the qcow2 overlay the domain runs on, made anew when stateless or missing.
 Result<void> prepare_overlay(Job& job) {
   const std::string overlay = overlay_path(job.settings.config);
-  std::error_code ec;
-  if (!job.settings.stateless && std::filesystem::exists(overlay, ec)) return {};
-  std::filesystem::remove(overlay, ec);
+  auto& files = job.services.files;
+  const auto found = files.info(overlay, job.query_deadline().at());
+  if (!found && found.error().kind != ErrorKind::not_found) return tl::unexpected(found.error());
+  if (found && !job.settings.stateless) return {};
+  if (found) {
+    if (auto removed = files.remove(overlay, job.query_deadline().at()); !removed) {
+      return tl::unexpected(removed.error());
+    }
+  }
   auto format = image_format(job, job.settings.backingfile);
   if (!format) return tl::unexpected(format.error());
   job.log().info("creating overlay {} on {}", overlay, job.settings.backingfile);
   return run_tool(job,
                   {"qemu-img", "create", "-q", "-f", "qcow2", "-F", *format, "-b", job.settings.backingfile, overlay});
+}
+
+/// Records, before a call that can create the domain, that one is under way: a stop after a
+/// start that gave up on such a call must not call the domain stopped while it may still come.
+Result<void> record_launch(Job& job) {
+  const std::string daemon =
+      job.processes != nullptr ? job.processes->daemon_instance().value_or(std::string()) : std::string();
+  if (auto written = job.records.remember_start({*job.target.ref, true, daemon}); !written) {
+    return fail(Status::err_generic,
+                fmt::format("cannot record the start of {} ({}): without it a later stop could not find the "
+                            "domain, so it is not started",
+                            job.target.ref->label(), written.error().reason));
+  }
+  return {};
+}
+
+/// The call that may create the domain has answered: it can no longer land later.
+Result<void> launched(Job& job, Result<void> outcome) {
+  // No answer, or the connection broke with the call sent: libvirtd may still carry it out.
+  if (!outcome && (outcome.error().kind == ErrorKind::timed_out || outcome.error().kind == ErrorKind::unreachable)) {
+    return outcome;
+  }
+  if (auto written = job.records.remember_start({*job.target.ref, false, {}}); !written) {
+    job.log().warning("cannot update the start record: {}", written.error().reason);
+  }
+  return outcome;
 }
 
 Result<void> start_resources(Job& job) {
@@ -103,8 +133,10 @@ Result<void> launch(Job& job, bool defined) {
   if (!job.settings.backingfile.empty()) {
     if (auto ok = prepare_overlay(job); !ok) return ok;
   }
-  if (!defined && job.settings.backingfile.empty())
-    return job.hypervisor.create(job.target.config_text, job.deadline());
+  if (!defined && job.settings.backingfile.empty()) {
+    if (auto ok = record_launch(job); !ok) return ok;
+    return launched(job, job.hypervisor.create(job.target.config_text, job.deadline()));
+  }
   if (auto ok = job.hypervisor.define(job.target.config_text, job.deadline()); !ok) return ok;
   if (job.settings.stateless && !job.settings.copyindirs.empty()) {
     std::vector<std::string> argv{"virt-copy-in", "-d", ref.name};
@@ -112,7 +144,45 @@ Result<void> launch(Job& job, bool defined) {
     argv.emplace_back("/");
     if (auto ok = run_tool(job, argv); !ok) return ok;
   }
-  return job.hypervisor.start(ref, job.deadline());
+  if (auto ok = record_launch(job); !ok) return ok;
+  return launched(job, job.hypervisor.start(ref, job.deadline()));
+}
+
+/// snapshot: restores the saved state, if there is one. The file is retired (renamed) before
+/// the restore, so a start killed half-way, or a file that cannot be removed afterwards, never
+/// restores stale RAM over disks that have moved on. True when it restored.
+Result<bool> restore_saved(Job& job) {
+  if (job.settings.snapshot.empty()) return false;
+  const auto& ref = *job.target.ref;
+  auto& files = job.services.files;
+  const std::string saved = fmt::format("{}/{}.state", job.settings.snapshot, ref.name);
+  const std::string retired = saved + ".restoring";
+  if (files.info(retired, job.query_deadline().at())) {
+    job.log().warning(
+        "{} is left from a restore that did not finish: it is never used again (its RAM may be "
+        "older than the disks); remove it",
+        retired);
+  }
+  const auto found = files.info(saved, job.query_deadline().at());
+  if (!found) {
+    if (found.error().kind == ErrorKind::not_found) return false;
+    return fail(Status::err_generic, fmt::format("cannot look for a saved state: {}", found.error().reason));
+  }
+  if (auto moved = files.rename(saved, retired, job.query_deadline().at()); !moved) {
+    return fail(Status::err_generic,
+                fmt::format("cannot retire {} before restoring from it ({}): not restored, not started", saved,
+                            moved.error().reason));
+  }
+  job.log().info("restoring domain {} from {}", ref.label(), retired);
+  if (auto ok = record_launch(job); !ok) return tl::unexpected(ok.error());
+  if (auto ok = launched(job, job.hypervisor.restore(retired, job.deadline())); !ok) {
+    return tl::unexpected(failed(ok.error(), fmt::format("cannot restore from {}", retired)));
+  }
+  if (auto removed = files.remove(retired, job.query_deadline().at()); !removed) {
+    job.log().warning("cannot remove {} after restoring from it ({}); it will not be restored again", retired,
+                      removed.error().reason);
+  }
+  return true;
 }
 
 }  // namespace
@@ -138,7 +208,12 @@ Result<Status> start(Job& job) {
       case DomainState::blocked:
       case DomainState::paused:
         job.log().info("domain {} is already {}", ref.label(), virt::describe(**state));
-        job.records.remember_domain(ref);
+        if (auto written = job.records.remember_start({ref, false, {}}); !written) {
+          return fail(Status::err_generic,
+                      fmt::format("domain {} runs, but its start record cannot be written ({}): a later stop "
+                                  "without the config could not find it",
+                                  ref.label(), written.error().reason));
+        }
         return Status::success;
       case DomainState::crashed:
       case DomainState::pm_suspended:
@@ -162,28 +237,21 @@ Result<Status> start(Job& job) {
   if (job.settings.start_resources) {
     if (auto ok = start_resources(job); !ok) return tl::unexpected(failed(ok.error(), "cannot start"));
   }
-  const std::string saved =
-      job.settings.snapshot.empty() ? "" : fmt::format("{}/{}.state", job.settings.snapshot, ref.name);
-  std::error_code ec;
-  if (!saved.empty() && std::filesystem::exists(saved, ec)) {
-    job.log().info("restoring domain {} from {}", ref.label(), saved);
-    if (auto ok = job.hypervisor.restore(saved, job.deadline()); !ok) {
-      return tl::unexpected(failed(ok.error(), fmt::format("cannot restore from {}", saved)));
-    }
-    // A state file restored twice would roll the guest back over what it wrote since.
-    if (!std::filesystem::remove(saved, ec) || ec) {
-      job.log().warning("cannot remove {} after restoring from it ({}): remove it before the next start", saved,
-                        ec ? ec.message() : std::string("not removed"));
-    }
-  } else if (auto ok = launch(job, defined); !ok) {
-    return tl::unexpected(failed(ok.error(), "cannot start"));
+  auto restored = restore_saved(job);
+  if (!restored) return tl::unexpected(restored.error());
+  if (!*restored) {
+    if (auto ok = launch(job, defined); !ok) return tl::unexpected(failed(ok.error(), "cannot start"));
   }
   if (auto ok = wait_running(job); !ok) return tl::unexpected(ok.error());
   if (auto ok = wait_scripts(job); !ok) return tl::unexpected(ok.error());
   virt::DomainRef started = ref;
   if (auto facts = job.hypervisor.facts(ref, job.query_deadline()); facts && started.uuid.empty())
     started.uuid = facts->uuid;
-  if (!job.records.remember_domain(started)) job.log().warning("cannot write {}", job.records.path("domain"));
+  if (started != ref) {
+    if (auto written = job.records.remember_start({started, false, {}}); !written) {
+      job.log().warning("cannot add the UUID to the start record: {}", written.error().reason);
+    }
+  }
   job.log().info("domain {} is running", ref.label());
   return Status::success;
 }

@@ -1,13 +1,9 @@
-// stop: a ladder inside the deadline — (save,) graceful shutdown, destroy, verify.
-// Returns 0 only when the domain is verifiably not running here; never 7.
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-
+// stop: a ladder inside the deadline — (save,) graceful shutdown, destroy, verify — for every
+// name the domain may run under. Returns 0 only when each is verifiably not running here and no
+// abandoned call can still start it; never 7.
 #include <fmt/core.h>
 
 #include "VirtualDomain/job.hpp"
-#include "vmha/sys/files.hpp"
 
 namespace vmha::agents {
 namespace {
@@ -17,6 +13,10 @@ using virt::DomainState;
 
 /// Time kept back from a libvirt call so the /proc fallback can still act.
 constexpr std::chrono::milliseconds kFallbackReserve{1'000};
+/// How long a QEMU may outlive libvirt's "shut off" before stop calls it stuck.
+constexpr std::chrono::milliseconds kExitGrace{2'000};
+/// How often a stop waiting for an abandoned call to land looks again.
+constexpr std::chrono::milliseconds kLandingPoll{500};
 
 bool is_gone(const Result<std::optional<virt::StateInfo>>& state) {
   return state && (!state->has_value() || (*state)->state == DomainState::shut_off);
@@ -26,20 +26,16 @@ bool libvirt_away(const Error& error) {
   return error.kind == ErrorKind::unreachable || error.kind == ErrorKind::timed_out;
 }
 
-Status stopped(Job& job, std::string_view how) {
-  job.log().info("domain {} is stopped ({})", job.target.ref->label(), how);
-  job.records.forget_domain();
-  return Status::success;
-}
-
 /// libvirtd cannot answer: settle it with this node's QEMU process, killing it if needed.
-Result<Status> without_libvirt(Job& job, const Error& why) {
-  const auto& ref = *job.target.ref;
+Result<void> without_libvirt(Job& job, const virt::DomainRef& ref, const Error& why) {
   if (job.processes == nullptr) {
     return fail(Status::err_generic, fmt::format("{}; no local evidence for this URI", why.reason), why.kind);
   }
   const auto found = job.processes->check(ref);
-  if (found.evidence == virt::Evidence::gone) return stopped(job, found.detail);
+  if (found.evidence == virt::Evidence::gone) {
+    job.log().info("{}; {}: domain {} is not running here", why.reason, found.detail, ref.label());
+    return {};
+  }
   if (found.evidence == virt::Evidence::unknown) {
     return fail(Status::err_generic, fmt::format("{}; {}", why.reason, found.detail), why.kind);
   }
@@ -47,31 +43,51 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
   if (auto killed = job.processes->kill(ref, job.deadline()); !killed) {
     return fail(Status::err_generic, fmt::format("{}; {}", why.reason, killed.error().reason), killed.error().kind);
   }
-  return stopped(job, fmt::format("QEMU pid {} killed without libvirt", found.pid));
+  job.log().info("QEMU pid {} of {} killed without libvirt", found.pid, ref.label());
+  return {};
 }
 
-/// The final word: asks libvirt (or /proc) whether the domain still runs.
-Result<Status> verify(Job& job, std::string_view how) {
-  const auto state = read_state(job, job.query_deadline());
-  if (is_gone(state)) return stopped(job, how);
+/// libvirt says the domain is gone: the QEMU seen before must be gone too. libvirt 9.0 calls a
+/// domain destroyed even when its QEMU has a thread stuck in the kernel, still holding disks.
+Result<void> confirm_exit(Job& job, const virt::DomainRef& ref, const virt::ProcessCheck& before) {
+  if (job.processes == nullptr || before.evidence != virt::Evidence::running) return {};
+  auto& clock = job.services.clock;
+  const auto until = job.deadline().within(kExitGrace);
+  for (;;) {
+    const auto now = job.processes->check_pid(ref, before.pid);
+    if (now.evidence == virt::Evidence::gone) return {};
+    if (until.expired()) {
+      return fail(
+          Status::err_generic,
+          fmt::format("libvirt reports domain {} stopped, but its QEMU process lives on: {}", ref.label(), now.detail));
+    }
+    clock.sleep_until(std::min(until.at(), clock.now() + kPollInterval));
+  }
+}
+
+/// The final word for one name: asks libvirt (or /proc) whether the domain still runs.
+Result<void> verify(Job& job, const virt::DomainRef& ref, std::string_view how, const virt::ProcessCheck& before) {
+  const auto state = read_state(job, ref, job.query_deadline());
+  if (is_gone(state)) {
+    if (auto exited = confirm_exit(job, ref, before); !exited) return exited;
+    job.log().info("domain {} is stopped ({})", ref.label(), how);
+    return {};
+  }
   if (!state) {
-    if (libvirt_away(state.error())) return without_libvirt(job, state.error());
+    if (libvirt_away(state.error())) return without_libvirt(job, ref, state.error());
     return fail(Status::err_generic, fmt::format("cannot verify the stop: {}", state.error().reason));
   }
-  const Error still{
-      Status::err_generic,
-      fmt::format("domain {} is still {} after {}", job.target.ref->label(), virt::describe(**state), how),
-      ErrorKind::other};
-  if (job.processes == nullptr) return tl::unexpected(still);
-  return without_libvirt(job, still);  // the last resort: power it off ourselves
+  // libvirt answered that it still runs: nothing else overrules that.
+  return fail(Status::err_generic,
+              fmt::format("domain {} is still {} after {}", ref.label(), virt::describe(**state), how));
 }
 
 /// snapshot: saves the RAM state instead of shutting down. False when it did not work.
-bool save_state(Job& job) {
-  const std::string path = fmt::format("{}/{}.state", job.settings.snapshot, job.target.ref->name);
-  auto saved = job.hypervisor.save(*job.target.ref, path, job.deadline().keep_back(job.settings.destroy_reserve));
+bool save_state(Job& job, const virt::DomainRef& ref) {
+  const std::string path = fmt::format("{}/{}.state", job.settings.snapshot, ref.name);
+  auto saved = job.hypervisor.save(ref, path, job.deadline().keep_back(job.settings.destroy_reserve));
   if (saved) {
-    job.log().info("state of {} saved to {}", job.target.ref->label(), path);
+    job.log().info("state of {} saved to {}", ref.label(), path);
     return true;
   }
   job.log().warning("state not saved, shutting down instead: {}", saved.error().reason);
@@ -79,8 +95,7 @@ bool save_state(Job& job) {
 }
 
 /// Asks the guest to shut down and waits until `until`. True when it is gone.
-Result<bool> graceful(Job& job, const ocf::Deadline& until) {
-  const auto& ref = *job.target.ref;
+Result<bool> graceful(Job& job, const virt::DomainRef& ref, const ocf::Deadline& until) {
   auto asked = job.hypervisor.shutdown(ref, job.settings.shutdown_methods, until);
   if (!asked) {
     if (asked.error().kind == ErrorKind::not_found) return true;
@@ -91,11 +106,75 @@ Result<bool> graceful(Job& job, const ocf::Deadline& until) {
   auto& clock = job.services.clock;
   for (;;) {
     // `until` only ends the wait; each query has its own time, within the whole budget.
-    const auto state = read_state(job, job.query_deadline());
+    const auto state = read_state(job, ref, job.query_deadline());
     if (is_gone(state)) return true;
     if (!state && libvirt_away(state.error())) return tl::unexpected(state.error());
     if (until.expired()) return false;
     clock.sleep_until(std::min(until.at(), clock.now() + kPollInterval));
+  }
+}
+
+/// The ladder for one of the domain's names. Success: not running under that name.
+Result<void> stop_name(Job& job, const virt::DomainRef& ref) {
+  const auto state = read_state(job, ref, job.query_deadline());
+  if (is_gone(state)) {
+    job.log().debug("domain {} is {}", ref.label(), state->has_value() ? "already shut off" : "not defined here");
+    return {};
+  }
+  if (!state) {
+    if (libvirt_away(state.error())) return without_libvirt(job, ref, state.error());
+    return fail(state.error().kind == ErrorKind::denied ? Status::err_perm : Status::err_generic,
+                fmt::format("cannot stop: {}", state.error().reason), state.error().kind);
+  }
+  const auto current = (*state)->state;
+  const auto before = job.processes != nullptr ? job.processes->check(ref) : virt::ProcessCheck{};
+  if (job.settings.save_config) save_definition(job);
+  if (!job.settings.snapshot.empty() && (current == DomainState::running || current == DomainState::paused) &&
+      save_state(job, ref)) {
+    return verify(job, ref, "saving its state", before);
+  }
+
+  // Graceful first, unless forced or the guest cannot react (paused, crashed, suspended).
+  const bool can_shut_down =
+      current == DomainState::running || current == DomainState::blocked || current == DomainState::shutting_down;
+  if (!job.settings.force_stop && can_shut_down) {
+    const auto budget = job.deadline().remaining();
+    const auto reserve = std::min<std::chrono::milliseconds>(job.settings.destroy_reserve, budget / 2);
+    const auto done = graceful(job, ref, job.deadline().keep_back(reserve));
+    if (!done) return without_libvirt(job, ref, done.error());
+    if (*done) return verify(job, ref, "a graceful shutdown", before);
+    job.log().warning("domain {} did not shut down gracefully in {} ms: destroying it", ref.label(),
+                      (budget - reserve).count());
+  }
+
+  const auto destroy_by = job.processes != nullptr ? job.deadline().keep_back(kFallbackReserve) : job.deadline();
+  auto destroyed = job.hypervisor.destroy(ref, destroy_by);
+  if (!destroyed) {
+    if (libvirt_away(destroyed.error())) return without_libvirt(job, ref, destroyed.error());
+    if (destroyed.error().kind != ErrorKind::not_found && destroyed.error().kind != ErrorKind::invalid) {
+      job.log().warning("destroy of {} failed: {}", ref.label(), destroyed.error().reason);
+    }
+  }
+  return verify(job, ref, "destroy", before);
+}
+
+/// A start gave up on a call that may still create the domain: wait for it inside the budget,
+/// and stop the domain if it appears. Success: it appeared and was stopped, or cannot appear.
+Result<void> wait_for_landing(Job& job, const std::string& why) {
+  const auto reserve =
+      std::min<std::chrono::milliseconds>(job.settings.destroy_reserve, job.deadline().remaining() / 2);
+  const auto until = job.deadline().keep_back(reserve);
+  job.log().warning("{}: waiting up to {} ms for it", why, until.remaining().count());
+  auto& clock = job.services.clock;
+  for (;;) {
+    const auto found = find_running(job, job.query_deadline());
+    if (found && *found) {
+      job.log().warning("domain {} appeared: the abandoned call was carried out; stopping it", (*found)->ref.label());
+      return stop_name(job, (*found)->ref);
+    }
+    if (!launch_may_land(job)) return {};
+    if (until.expired()) return fail(Status::err_generic, why);
+    clock.sleep_until(std::min(until.at(), clock.now() + kLandingPoll));
   }
 }
 
@@ -108,8 +187,8 @@ void save_definition(Job& job) {
     job.log().warning("config not saved: {}", xml ? "libvirt returned an unreadable definition" : xml.error().reason);
     return;
   }
-  if (!sys::replace_file(job.settings.config, *xml)) {
-    job.log().warning("config not saved: cannot replace {}: {}", job.settings.config, std::strerror(errno));
+  if (auto saved = job.services.files.replace(job.settings.config, *xml, job.query_deadline().at()); !saved) {
+    job.log().warning("config not saved: {}", saved.error().reason);
     return;
   }
   job.log().info("definition of {} saved to {}", job.target.ref->label(), job.settings.config);
@@ -122,48 +201,25 @@ void save_definition(Job& job) {
 
 Result<Status> stop(Job& job) {
   if (!job.target.ref) {
-    // No config and no record of a start here since boot (HA_RSCTMP is emptied at boot).
-    job.log().info("{}; no record of a start on this node since boot: nothing to stop",
-                   job.target.config_problem->reason);
+    // Nothing names a domain and there is no record of a start here since boot (HA_RSCTMP is
+    // emptied at boot): the config-missing rule.
+    job.log().info(
+        "{}; nothing else names its domain and there is no record of a start on this node since boot: "
+        "nothing to stop",
+        job.target.config_problem->reason);
     return Status::success;
   }
-  const auto& ref = *job.target.ref;
-  const auto state = read_state(job, job.query_deadline());
-  if (is_gone(state)) return stopped(job, state && state->has_value() ? "already shut off" : "not defined here");
-  if (!state) {
-    if (libvirt_away(state.error())) return without_libvirt(job, state.error());
-    return fail(state.error().kind == ErrorKind::denied ? Status::err_perm : Status::err_generic,
-                fmt::format("cannot stop: {}", state.error().reason), state.error().kind);
+  for (const auto& name : job.target.names()) {
+    if (auto done = stop_name(job, name); !done) return tl::unexpected(done.error());
   }
-  const auto current = (*state)->state;
-  if (job.settings.save_config) save_definition(job);
-  if (!job.settings.snapshot.empty() && (current == DomainState::running || current == DomainState::paused) &&
-      save_state(job)) {
-    return verify(job, "saving its state");
+  if (auto pending = launch_may_land(job)) {
+    if (auto settled = wait_for_landing(job, *pending); !settled) return tl::unexpected(settled.error());
   }
-
-  // Graceful first, unless forced or the guest cannot react (paused, crashed, suspended).
-  const bool can_shut_down =
-      current == DomainState::running || current == DomainState::blocked || current == DomainState::shutting_down;
-  if (!job.settings.force_stop && can_shut_down) {
-    const auto budget = job.deadline().remaining();
-    const auto reserve = std::min<std::chrono::milliseconds>(job.settings.destroy_reserve, budget / 2);
-    const auto done = graceful(job, job.deadline().keep_back(reserve));
-    if (!done) return without_libvirt(job, done.error());
-    if (*done) return verify(job, "a graceful shutdown");
-    job.log().warning("domain {} did not shut down gracefully in {} ms: destroying it", ref.label(),
-                      (budget - reserve).count());
+  if (auto forgotten = job.records.forget_start(); !forgotten) {
+    job.log().warning("cannot remove the start record: {}", forgotten.error().reason);
   }
-
-  const auto destroy_by = job.processes != nullptr ? job.deadline().keep_back(kFallbackReserve) : job.deadline();
-  auto destroyed = job.hypervisor.destroy(ref, destroy_by);
-  if (!destroyed) {
-    if (libvirt_away(destroyed.error())) return without_libvirt(job, destroyed.error());
-    if (destroyed.error().kind != ErrorKind::not_found && destroyed.error().kind != ErrorKind::invalid) {
-      job.log().warning("destroy of {} failed: {}", ref.label(), destroyed.error().reason);
-    }
-  }
-  return verify(job, "destroy");
+  job.log().info("domain {} is stopped", job.target.ref->label());
+  return Status::success;
 }
 
 }  // namespace vmha::agents

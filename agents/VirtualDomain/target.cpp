@@ -1,35 +1,30 @@
-#include <cerrno>
-#include <cstring>
-
-#include <fmt/core.h>
-
-#include "VirtualDomain/job.hpp"
-#include "vmha/sys/files.hpp"
+#include "VirtualDomain/target.hpp"
 
 namespace vmha::agents {
 
-Target locate(const Settings& settings, const Records& records) {
-  Target target;
-  auto text = sys::read_file(settings.config);
-  if (!text) {
-    target.config_problem =
-        Error{ocf::Status::err_installed,
-              fmt::format("config file {} is not readable on this node: {}", settings.config, std::strerror(errno)),
-              ErrorKind::not_found};
-  } else {
-    target.config_text = std::move(*text);
-    auto parsed = virt::parse_domain_xml(target.config_text);
-    if (parsed) {
-      target.ref = parsed->ref();
-      records.remember_config_identity(settings.config, *target.ref);
-      target.config = std::move(*parsed);
-    } else {
-      target.config_problem = parsed.error();
-      target.config_problem->reason = fmt::format("config file {}: {}", settings.config, parsed.error().reason);
-    }
+std::vector<virt::DomainRef> Target::names() const {
+  std::vector<virt::DomainRef> all;
+  if (ref) all.push_back(*ref);
+  all.insert(all.end(), others.begin(), others.end());
+  return all;
+}
+
+void Target::add_name(const virt::DomainRef& name) {
+  if (!ref) {
+    ref = name;
+    return;
   }
-  if (!target.ref) target.ref = records.domain();
-  return target;
+  if (*ref == name) return;
+  for (const auto& known : others) {
+    if (known == name) return;
+  }
+  others.push_back(name);
+}
+
+void add_recorded_names(Target& target, const Records& records, const std::string& config) {
+  if (const auto identity = records.config_identity(config)) target.add_name(identity->domain);
+  target.start = records.start_record();
+  if (target.start) target.add_name(target.start->domain);
 }
 
 }  // namespace vmha::agents

@@ -94,8 +94,9 @@ void update_utilization(Job& job) {
   } else {
     changed = written.erase("failed-at") > 0 || changed;
   }
-  if ((changed || failed) && !job.records.remember_utilization(written)) {
-    job.log().warning("cannot write {}", job.records.path("utilization"));
+  if (!(changed || failed)) return;
+  if (auto saved = job.records.remember_utilization(written); !saved) {
+    job.log().warning("cannot write the utilization record: {}", saved.error().reason);
   }
 }
 

@@ -1,6 +1,4 @@
 // validate-all: parameters (6, checked before), then what this node needs (5, 2).
-#include <filesystem>
-
 #include <fmt/core.h>
 
 #include "VirtualDomain/job.hpp"
@@ -24,7 +22,6 @@ Result<void> need_program(const ocf::Services& services, const std::string& prog
 Result<Status> validate(Job& job) {
   if (job.target.config_problem) return tl::unexpected(*job.target.config_problem);
   const auto& s = job.settings;
-  std::error_code ec;
   const auto& emulator = job.target.config->emulator;
   if (!emulator.empty() && !sys::find_program(emulator, "")) {
     return fail(Status::err_installed, fmt::format("emulator {} is not installed on this node", emulator),
@@ -33,8 +30,10 @@ Result<Status> validate(Job& job) {
   if (s.sync_config) {
     if (auto ok = need_program(job.services, "csync2", "sync_config_on_stop"); !ok) return tl::unexpected(ok.error());
   }
+  auto& files = job.services.files;
   if (!s.backingfile.empty()) {
-    if (!std::filesystem::exists(s.backingfile, ec)) {
+    if (auto found = files.info(s.backingfile, job.query_deadline().at());
+        !found && found.error().kind == ErrorKind::not_found) {
       return fail(Status::err_installed, fmt::format("backingfile {} does not exist on this node", s.backingfile),
                   ErrorKind::not_found);
     }
@@ -43,9 +42,14 @@ Result<Status> validate(Job& job) {
   if (s.stateless && !s.copyindirs.empty()) {
     if (auto ok = need_program(job.services, "virt-copy-in", "copyindirs"); !ok) return tl::unexpected(ok.error());
   }
-  if (!s.snapshot.empty() && !std::filesystem::is_directory(s.snapshot, ec)) {
-    return fail(Status::err_installed, fmt::format("snapshot directory {} does not exist on this node", s.snapshot),
-                ErrorKind::not_found);
+  if (!s.snapshot.empty()) {
+    const auto found = files.info(s.snapshot, job.query_deadline().at());
+    if (!found || found->type != sys::FileType::directory) {
+      return fail(Status::err_installed,
+                  fmt::format("snapshot directory {} does not exist on this node{}", s.snapshot,
+                              found ? "" : fmt::format(" ({})", found.error().reason)),
+                  ErrorKind::not_found);
+    }
   }
   for (const auto& script : s.monitor_scripts) {
     if (auto ok = need_program(job.services, script, "monitor_scripts"); !ok) return tl::unexpected(ok.error());

@@ -4,15 +4,16 @@
 
 #include "vmha/ocf/command_line.hpp"
 #include "vmha/virt/libvirt.hpp"
+#include "vmha/virt/qemu_processes.hpp"
 
 namespace vmha::agents {
 
 Backends real_backends() {
   return Backends{[](const std::string& uri) { return virt::make_libvirt_hypervisor(uri); },
                   [](const std::string& uri) -> std::unique_ptr<virt::QemuProcesses> {
-                    const auto dir = virt::qemu_pid_dir(uri);
-                    if (!dir) return nullptr;
-                    return std::make_unique<virt::ProcQemuProcesses>(*dir);
+                    auto daemon = virt::local_daemon(uri);
+                    if (!daemon) return nullptr;
+                    return std::make_unique<virt::ProcQemuProcesses>(std::move(*daemon));
                   },
                   [](const ocf::Services& services) {
                     return drbd::make_drbdsetup_source(services.runner, services.env.get("PATH").value_or(""));
@@ -41,9 +42,14 @@ Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   const std::string uri = effective_uri(*settings, services_.env);
   auto hypervisor = backends_.hypervisor(uri);
   auto processes = backends_.processes(uri);
-  auto records = Records::from_environment(services_.env, request.call.resource);
+  auto records =
+      Records::from_environment(services_.state_files, services_.env, request.call.resource, request.deadline.at());
   auto drbd = backends_.drbd ? backends_.drbd(services_) : nullptr;
-  Job job{request, services_, *settings, *hypervisor, processes.get(), records, locate(*settings, records), drbd.get()};
+  auto target = locate(*settings, records, services_.files, request.deadline);
+  if (!target.identity_problem.empty()) {
+    services_.log.warning("cannot record what the config names: {}", target.identity_problem);
+  }
+  Job job{request, services_, *settings, *hypervisor, processes.get(), records, std::move(target), drbd.get()};
   if (monitoring) return monitor(job);
   if (action == "start") return start(job);
   if (action == "stop") return stop(job);

@@ -56,6 +56,8 @@ struct Outcome {
 class AgentHarness {
  public:
   explicit AgentHarness(sys::Millis timeout = sys::Millis{20'000}) {
+    fakes.files.make_directory(dir.path());
+    world.files = &fakes.files;
     config = dir.path() + "/vm1.xml";
     write_config(domain_xml());
     fakes.env.set("OCF_RESKEY_config", config);
@@ -65,7 +67,8 @@ class AgentHarness {
     fakes.env.set("OCF_RESKEY_CRM_meta_interval", "10000");
   }
 
-  void write_config(const std::string& text) const { std::ofstream(config) << text; }
+  void write_config(const std::string& text) { fakes.files.write(config, text); }
+  void remove_config() { fakes.files.erase(config); }
 
   Outcome run(const std::string& action) {
     Outcome outcome;

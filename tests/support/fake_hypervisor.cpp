@@ -17,11 +17,96 @@ FakeDomain& FakeLibvirt::add(const std::string& name, const std::string& uuid, v
   return domain;
 }
 
+namespace {
+
+/// A domain stops: a transient one is gone, a persistent one is shut off.
+void stop_domain(FakeLibvirt& world, FakeDomain& domain, int reason) {
+  domain.off_at.reset();
+  if (!domain.persistent) {
+    world.domains.erase(domain.name);
+  } else {
+    domain.state = {DomainState::shut_off, reason};
+  }
+}
+
+}  // namespace
+
 bool FakeLibvirt::runs(const std::string& name) {
+  settle();
+  if (lingering.count(name) != 0) return true;
   const auto it = domains.find(name);
   if (it == domains.end()) return false;
-  if (it->second.off_at && clock.now() >= *it->second.off_at) return false;
   return it->second.state.state != DomainState::shut_off;
+}
+
+void FakeLibvirt::settle() {
+  const auto now = clock.now();
+  for (auto it = pending.begin(); it != pending.end();) {
+    if (it->at > now) {
+      ++it;
+      continue;
+    }
+    const LateCall call = *it;
+    it = pending.erase(it);
+    if (call.op == "create") {
+      const auto parsed = virt::parse_domain_xml(call.xml);
+      const auto existing = parsed ? domains.find(parsed->name) : domains.end();
+      if (parsed && (existing == domains.end() || existing->second.state.state == DomainState::shut_off)) {
+        const bool persistent = existing != domains.end() && existing->second.persistent;
+        add(parsed->name, parsed->uuid, {DomainState::running, 1}, persistent).vcpus = parsed->vcpus;
+      }
+    } else if (call.op == "start") {
+      if (auto found = domains.find(call.domain.name);
+          found != domains.end() && found->second.state.state == DomainState::shut_off) {
+        found->second.state = {DomainState::running, 1};
+      }
+    } else if (call.op == "restore") {
+      if (const auto state = saved_state(call.path)) add(state->name, state->uuid, {DomainState::running, 3}, false);
+      saved.erase(call.path);
+    }
+  }
+  std::vector<std::string> done;
+  for (auto& [name, domain] : domains) {
+    if (domain.off_at && now >= *domain.off_at) done.push_back(name);
+  }
+  for (const auto& name : done) stop_domain(*this, domains.at(name), 1);
+}
+
+std::optional<virt::DomainRef> FakeLibvirt::saved_state(const std::string& path) const {
+  if (files != nullptr) {
+    const auto text = files->content(path);
+    if (!text) return std::nullopt;
+    const auto newline = text->find('\n');
+    if (newline == std::string::npos) return std::nullopt;
+    return virt::DomainRef{text->substr(0, newline),
+                           text->substr(newline + 1, text->find('\n', newline + 1) - newline - 1)};
+  }
+  const auto it = saved.find(path);
+  if (it == saved.end()) return std::nullopt;
+  return virt::DomainRef{it->second.first, it->second.second};
+}
+
+void FakeLibvirt::restart_daemon() {
+  pending.clear();
+  ++daemon_generation;
+}
+
+void FakeLibvirt::power_off() {
+  pending.clear();
+  domains.clear();
+  lingering.clear();
+  evidence.reset();
+  ++daemon_generation;
+}
+
+std::optional<Error> FakeHypervisor::abandon_if_late(LateCall call, const ocf::Deadline& deadline) {
+  const auto late = world_.lands_late.find(call.op);
+  if (late == world_.lands_late.end()) return std::nullopt;
+  world_.calls.push_back(call.op + " " + (call.domain.name.empty() ? call.path : call.domain.name));
+  call.at = world_.clock.now() + late->second;
+  world_.pending.push_back(std::move(call));
+  world_.clock.sleep_until(deadline.at());
+  return Error{ocf::Status::err_generic, "libvirt did not answer in time", ErrorKind::timed_out};
 }
 
 std::optional<Error> FakeHypervisor::enter(const std::string& op, const std::string& subject,
@@ -46,30 +131,19 @@ std::optional<Error> FakeHypervisor::enter(const std::string& op, const std::str
     it->second.pop_front();
     return error;
   }
-  settle();
+  world_.settle();
   return std::nullopt;
 }
 
-void FakeHypervisor::stopped(FakeDomain& domain, int reason) {
-  domain.off_at.reset();
-  if (!domain.persistent) {
-    world_.domains.erase(domain.name);  // a transient domain is gone once it stops
-  } else {
-    domain.state = {DomainState::shut_off, reason};
-  }
-}
-
-void FakeHypervisor::settle() {
-  std::vector<std::string> done;
-  for (auto& [name, domain] : world_.domains) {
-    if (domain.off_at && world_.clock.now() >= *domain.off_at) done.push_back(name);
-  }
-  for (const auto& name : done) stopped(world_.domains.at(name), 1);
-}
-
 Result<FakeDomain*> FakeHypervisor::lookup(const virt::DomainRef& ref) {
+  // By UUID when one is given, else (or when none has it) by name: DomainRef's rule.
+  if (!ref.uuid.empty()) {
+    for (auto& [name, domain] : world_.domains) {
+      if (domain.uuid == ref.uuid) return &domain;
+    }
+  }
   const auto it = world_.domains.find(ref.name);
-  if (it == world_.domains.end() || (!ref.uuid.empty() && it->second.uuid != ref.uuid)) {
+  if (it == world_.domains.end()) {
     return fail(ocf::Status::err_generic, fmt::format("Domain not found: {}", ref.label()), ErrorKind::not_found);
   }
   return &it->second;
@@ -93,6 +167,9 @@ Result<virt::DomainFacts> FakeHypervisor::facts(const virt::DomainRef& ref, cons
 
 Result<void> FakeHypervisor::create(const std::string& xml, const ocf::Deadline& d) {
   const auto parsed = virt::parse_domain_xml(xml);
+  if (auto late = abandon_if_late(LateCall{"create", xml, parsed ? parsed->ref() : virt::DomainRef{}, {}, {}}, d)) {
+    return tl::unexpected(*late);
+  }
   if (auto error = enter("create", parsed ? parsed->name : "?", d)) return tl::unexpected(*error);
   if (!parsed) return fail(ocf::Status::err_generic, parsed.error().reason, ErrorKind::invalid);
   if (world_.domains.count(parsed->name) != 0 && world_.domains.at(parsed->name).state.state != DomainState::shut_off) {
@@ -117,6 +194,7 @@ Result<void> FakeHypervisor::define(const std::string& xml, const ocf::Deadline&
 }
 
 Result<void> FakeHypervisor::start(const virt::DomainRef& ref, const ocf::Deadline& d) {
+  if (auto late = abandon_if_late(LateCall{"start", {}, ref, {}, {}}, d)) return tl::unexpected(*late);
   if (auto error = enter("start", ref.name, d)) return tl::unexpected(*error);
   auto domain = lookup(ref);
   if (!domain) return tl::unexpected(domain.error());
@@ -146,7 +224,8 @@ Result<void> FakeHypervisor::destroy(const virt::DomainRef& ref, const ocf::Dead
   if ((*domain)->state.state == DomainState::shut_off) {
     return fail(ocf::Status::err_generic, "domain is not running", ErrorKind::invalid);
   }
-  stopped(**domain, 2);
+  if (world_.destroy_leaves_qemu) world_.lingering.insert((*domain)->name);
+  stop_domain(world_, **domain, 2);
   return {};
 }
 
@@ -155,16 +234,18 @@ Result<void> FakeHypervisor::save(const virt::DomainRef& ref, const std::string&
   auto domain = lookup(ref);
   if (!domain) return tl::unexpected(domain.error());
   world_.saved[path] = {(*domain)->name, (*domain)->uuid};
-  stopped(**domain, 5);
+  if (world_.files != nullptr) world_.files->write(path, (*domain)->name + "\n" + (*domain)->uuid + "\n", 0600);
+  stop_domain(world_, **domain, 5);
   return {};
 }
 
 Result<void> FakeHypervisor::restore(const std::string& path, const ocf::Deadline& d) {
+  if (auto late = abandon_if_late(LateCall{"restore", {}, {}, path, {}}, d)) return tl::unexpected(*late);
   if (auto error = enter("restore", path, d)) return tl::unexpected(*error);
-  const auto it = world_.saved.find(path);
-  if (it == world_.saved.end()) return fail(ocf::Status::err_generic, "not a saved state", ErrorKind::invalid);
-  world_.add(it->second.first, it->second.second, {DomainState::running, 3}, false);
-  world_.saved.erase(it);
+  const auto saved = world_.saved_state(path);
+  if (!saved) return fail(ocf::Status::err_generic, "not a saved state", ErrorKind::invalid);
+  world_.add(saved->name, saved->uuid, {DomainState::running, 3}, false);
+  world_.saved.erase(path);
   return {};
 }
 
@@ -286,7 +367,13 @@ Result<std::string> FakeHypervisor::uri(const ocf::Deadline& d) {
 
 virt::ProcessCheck FakeQemuProcesses::check(const virt::DomainRef& domain) {
   world_.calls.push_back("proc-check " + domain.name);
-  switch (world_.evidence) {
+  return check_pid(domain, 4242);
+}
+
+virt::ProcessCheck FakeQemuProcesses::check_pid(const virt::DomainRef& domain, int /*pid*/) {
+  const auto evidence =
+      world_.evidence.value_or(world_.runs(domain.name) ? virt::Evidence::running : virt::Evidence::gone);
+  switch (evidence) {
     case virt::Evidence::running: return {virt::Evidence::running, 4242, "QEMU pid 4242 runs " + domain.label()};
     case virt::Evidence::gone: return {virt::Evidence::gone, 0, "no pid file"};
     case virt::Evidence::unknown: break;
@@ -297,10 +384,17 @@ virt::ProcessCheck FakeQemuProcesses::check(const virt::DomainRef& domain) {
 Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::Deadline& /*deadline*/) {
   world_.calls.push_back("proc-kill " + domain.name);
   ++world_.kills;
-  if (!world_.kill_works) return fail(ocf::Status::err_generic, "QEMU pid 4242 survived SIGKILL", ErrorKind::timed_out);
-  world_.evidence = virt::Evidence::gone;
+  if (!world_.kill_works || world_.lingering.count(domain.name) != 0) {
+    return fail(ocf::Status::err_generic, "QEMU pid 4242 survived SIGKILL", ErrorKind::timed_out);
+  }
+  if (world_.evidence) world_.evidence = virt::Evidence::gone;
   world_.domains.erase(domain.name);
   return {};
+}
+
+std::optional<std::string> FakeQemuProcesses::daemon_instance() {
+  if (!world_.daemon_known) return std::nullopt;
+  return "fake " + std::to_string(world_.daemon_generation);
 }
 
 namespace {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "VirtualDomain/job.hpp"
+#include "support/memory_files.hpp"
 #include "vmha/drbd/source.hpp"
 #include "vmha/sys/clock.hpp"
 #include "vmha/virt/hypervisor.hpp"
@@ -43,24 +44,49 @@ struct FakeMigration {
   bool postcopy_completes = true;   ///< after start_postcopy, the next tick completes it
 };
 
+/// A call libvirtd carries out after the agent gave up on it.
+struct LateCall {
+  std::string op;  ///< create, start or restore
+  std::string xml;
+  virt::DomainRef domain;
+  std::string path;
+  sys::Clock::time_point at;
+};
+
 struct FakeLibvirt {
   explicit FakeLibvirt(sys::ManualClock& c) : clock(c) {}
 
   FakeDomain& add(const std::string& name, const std::string& uuid,
                   virt::StateInfo state = {virt::DomainState::running, 1}, bool persistent = false);
-  /// Ground truth for the tests: does a QEMU run this domain (any state but shut off)?
+  /// Ground truth for the tests: does a QEMU run this domain (any state but shut off, or a
+  /// QEMU libvirt let go of that still lives)? Calls whose late time has come land first.
   [[nodiscard]] bool runs(const std::string& name);
   [[nodiscard]] bool has(const std::string& name) const { return domains.count(name) != 0; }
+  /// Carries out what is due: late calls, guests that finished shutting down.
+  void settle();
+  /// libvirtd restarts: calls it was still carrying out die with it.
+  void restart_daemon();
+  /// The node loses power: every QEMU and every pending call is gone.
+  void power_off();
 
   sys::ManualClock& clock;
   std::map<std::string, FakeDomain> domains;          ///< by name
   std::map<std::string, std::deque<Error>> failures;  ///< next errors, by operation name
   std::map<std::string, sys::Millis> latency;         ///< simulated duration, by operation name
   std::set<std::string> hung;                         ///< operations that never answer
-  bool unreachable = false;                           ///< every call fails: cannot connect
-  std::vector<std::string> calls;                     ///< "state vm1", "create vm1", …
+  /// Operations that time out for the caller but are carried out this long after the call.
+  std::map<std::string, sys::Millis> lands_late;
+  std::vector<LateCall> pending;   ///< late calls not carried out yet
+  int daemon_generation = 1;       ///< a new libvirtd after each restart
+  bool daemon_known = true;        ///< /proc and the socket tell which daemon serves the node
+  bool unreachable = false;        ///< every call fails: cannot connect
+  std::vector<std::string> calls;  ///< "state vm1", "create vm1", …
   unsigned last_shutdown_methods = 0;
   std::map<std::string, std::pair<std::string, std::string>> saved;  ///< save file path → name, UUID
+  /// Where state files are written and read, when set (else only `saved` holds them).
+  MemoryFileSystem* files = nullptr;
+  /// The domain a state file holds.
+  [[nodiscard]] std::optional<virt::DomainRef> saved_state(const std::string& path) const;
 
   // Migration: the destinations this daemon (and the agent) can reach, by URI.
   std::map<std::string, FakeLibvirt*> peers;
@@ -74,10 +100,14 @@ struct FakeLibvirt {
   std::optional<Error> drbd_error;  ///< the read fails with this
   int drbd_reads = 0;
 
-  // QEMU processes, as /proc would show them when libvirtd is away.
-  virt::Evidence evidence = virt::Evidence::gone;
+  // QEMU processes, as /proc would show them when libvirtd is away: the truth unless set.
+  std::optional<virt::Evidence> evidence;
   bool kill_works = true;
   int kills = 0;
+  /// destroy reports success but the QEMU keeps a thread stuck in the kernel (libvirt 9.0
+  /// then calls the domain shut off); such processes, by domain name, survive SIGKILL.
+  bool destroy_leaves_qemu = false;
+  std::set<std::string> lingering;
 };
 
 class FakeHypervisor final : public virt::Hypervisor {
@@ -104,8 +134,8 @@ class FakeHypervisor final : public virt::Hypervisor {
   /// Records the call, moves time, applies scripts. An error means the call fails with it.
   std::optional<Error> enter(const std::string& op, const std::string& subject, const ocf::Deadline& deadline);
   Result<FakeDomain*> lookup(const virt::DomainRef& ref);
-  void settle();
-  void stopped(FakeDomain& domain, int reason);
+  /// For an operation scripted to land late: records it and times the caller out.
+  std::optional<Error> abandon_if_late(LateCall call, const ocf::Deadline& deadline);
 
   FakeLibvirt& world_;
 };
@@ -114,7 +144,9 @@ class FakeQemuProcesses final : public virt::QemuProcesses {
  public:
   explicit FakeQemuProcesses(FakeLibvirt& world) : world_(world) {}
   virt::ProcessCheck check(const virt::DomainRef& domain) override;
+  virt::ProcessCheck check_pid(const virt::DomainRef& domain, int pid) override;
   Result<void> kill(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+  std::optional<std::string> daemon_instance() override;
 
  private:
   FakeLibvirt& world_;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/memory_files.hpp"
 #include "vmha/ocf/agent.hpp"
 #include "vmha/sys/clock.hpp"
 #include "vmha/sys/environment.hpp"
@@ -63,7 +64,10 @@ struct FakeServices {
   FakeCommandRunner runner;
   CapturingLogger log;
 
-  [[nodiscard]] ocf::Services services() { return ocf::Services{env, clock, runner, log, false}; }
+  MemoryFileSystem files{clock};
+
+  /// The memory file system serves both the parameters' paths and the agent's records.
+  [[nodiscard]] ocf::Services services() { return ocf::Services{env, clock, runner, files, files, log, false}; }
 };
 
 /// Runs a function with a temporary FILE* and returns what it wrote.

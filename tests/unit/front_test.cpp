@@ -1,10 +1,10 @@
 // The front's choices: when the monitor's fast path may answer, and when it must hand over.
-#include <filesystem>
 #include <fstream>
 
 #include "VirtualDomain/front.hpp"
 #include "support/agent_harness.hpp"
 #include "support/catch.hpp"
+#include "support/fake_libvirtd.hpp"
 
 using vmha::sys::MapEnvironment;
 
@@ -16,7 +16,7 @@ struct FrontCall {
     call = *vmha::ocf::read_invocation("monitor", env);
   }
   std::optional<vmha::Result<vmha::ocf::Status>> run() {
-    const vmha::ocf::Services services{env, clock, runner, log, false};
+    const vmha::ocf::Services services{env, clock, runner, files, state_files, log, false};
     const auto deadline = vmha::ocf::Deadline::for_timeout(clock, clock.now(), vmha::sys::Millis{20'000});
     const vmha::ocf::Request request{call, params, vmha::agents::VirtualDomain_metadata_table(), deadline, clock.now()};
     return vmha::agents::fast_monitor(request, services);
@@ -24,6 +24,8 @@ struct FrontCall {
   MapEnvironment env;
   vmha::sys::SteadyClock clock;
   vmha::test::FakeCommandRunner runner;
+  vmha::sys::BoundedFileSystem files;
+  vmha::sys::LocalFileSystem state_files;
   vmha::test::CapturingLogger log;
   vmha::ocf::Params params;
   vmha::ocf::Invocation call;
@@ -46,25 +48,35 @@ TEST_CASE("front: the fast path needs a local URI and an up-to-date record of th
   // No record of the config yet: only the full agent can read it.
   CHECK_FALSE(FrontCall(base).run().has_value());
 
-  const vmha::agents::Records records(rsctmp, "vm1");
-  REQUIRE(records.remember_config_identity(config, {"vm1", vmha::test::kUuid}));
-  CHECK(records.config_identity(config) == std::optional<vmha::virt::DomainRef>({"vm1", vmha::test::kUuid}));
+  vmha::sys::LocalFileSystem local;
+  const auto forever = vmha::sys::Clock::time_point::max();
+  const vmha::agents::Records records(local, rsctmp, "vm1", forever);
+  const vmha::virt::DomainRef vm1{"vm1", vmha::test::kUuid};
+  REQUIRE(records.remember_config_identity(config, {vm1, local.info(config, forever)->version()}));
+  CHECK(records.config_identity(config)->domain == vm1);
 
   // A remote URI: no socket and no /proc evidence here.
   auto remote = base;
   remote["OCF_RESKEY_hypervisor"] = "qemu+tcp://node2/system";
   CHECK_FALSE(FrontCall(remote).run().has_value());
 
-  // Local and recorded: the fast path answers, here from the (missing) socket and run dir.
-  auto answered = FrontCall(base).run();
+  // Local and recorded, but no daemon at the socket: libvirt's own client may know another
+  // way in, so the full agent answers.
+  CHECK_FALSE(FrontCall(base).run().has_value());
+
+  // A daemon that answers: the fast path decides (here: paused on an I/O error).
+  vmha::test::FakeDaemon daemon(vmha::test::libvirtd);
+  auto local_daemon = base;
+  local_daemon["OCF_RESKEY_hypervisor"] = "qemu+unix:///system?socket=" + daemon.path();
+  auto answered = FrontCall(local_daemon).run();
   REQUIRE(answered.has_value());
   REQUIRE_FALSE(*answered);
-  CHECK_THAT(answered->error().reason, Catch::Contains("cannot connect to " + socket));
+  CHECK_THAT(answered->error().reason, Catch::Contains("paused (I/O error)"));
 
   // The config changed: the record no longer vouches for it.
   std::ofstream(config, std::ios::app) << "\n<!-- edited -->\n";
-  CHECK_FALSE(records.config_identity(config).has_value());
-  CHECK_FALSE(FrontCall(base).run().has_value());
+  CHECK(records.config_identity(config)->version != local.info(config, forever)->version());
+  CHECK_FALSE(FrontCall(local_daemon).run().has_value());
 }
 
 TEST_CASE("front: parameters wrong everywhere are answered at once", "[front]") {

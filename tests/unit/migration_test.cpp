@@ -302,7 +302,6 @@ TEST_CASE("migrate_from keeps the definition when save_config_on_stop asks", "[m
   target.fakes.env.set("OCF_RESKEY_save_config_on_stop", "true");
   target.world.add("vm1", kUuid, {DomainState::running, 2}, true);
   CHECK(target.run("migrate_from").rc == 0);
-  std::ifstream in(target.config);
-  const std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string saved = target.fakes.files.content(target.config).value_or("");
   CHECK_THAT(saved, Catch::Contains("<description>saved</description>"));
 }

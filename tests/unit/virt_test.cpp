@@ -1,12 +1,15 @@
 // vmha::virt: the domain XML reader, state names, the /proc evidence, and the real libvirt
 // wrapper against libvirt's own test driver (no daemon needed).
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "support/agent_harness.hpp"
 #include "support/catch.hpp"
@@ -112,7 +115,8 @@ TEST_CASE("the QEMU pid directory follows the URI", "[virt][proc]") {
       {"test:///default", std::nullopt},
       {"qemu+unix:///system?socket=relative", std::nullopt},
   }));
-  CHECK(vmha::virt::qemu_pid_dir(uri) == dir);
+  const auto daemon = vmha::virt::local_daemon(uri);
+  CHECK((daemon ? std::optional<std::string>(daemon->pid_dir) : std::nullopt) == dir);
 }
 
 TEST_CASE("QEMU evidence comes from this node's pid file and /proc", "[virt][proc]") {
@@ -120,25 +124,35 @@ TEST_CASE("QEMU evidence comes from this node's pid file and /proc", "[virt][pro
   const std::string run = tmp.path() + "/run";
   const std::string proc = tmp.path() + "/proc";
   const vmha::virt::DomainRef ref{"vm1", vmha::test::kUuid};
+  // A process in a fake /proc: its stat and command line, and the threads under task/.
+  const auto make_task = [&](const std::string& dir, int pid, char state, const std::string& cmdline) {
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/stat") << pid << " (qemu-system-x86) " << state << " 1 2 3";
+    std::ofstream(dir + "/cmdline", std::ios::binary) << cmdline;
+  };
   const auto make_process = [&](int pid, char state, const std::string& cmdline) {
-    std::filesystem::create_directories(proc + "/" + std::to_string(pid));
-    std::ofstream(proc + "/" + std::to_string(pid) + "/stat") << pid << " (qemu-system-x86) " << state << " 1 2 3";
-    std::ofstream(proc + "/" + std::to_string(pid) + "/cmdline", std::ios::binary) << cmdline;
+    std::filesystem::remove_all(proc + "/" + std::to_string(pid));
+    make_task(proc + "/" + std::to_string(pid), pid, state, cmdline);
+    make_task(proc + "/" + std::to_string(pid) + "/task/" + std::to_string(pid), pid, state, cmdline);
   };
   using namespace std::string_literals;
-  vmha::virt::ProcQemuProcesses processes(run, proc);
+  const std::string qemu =
+      "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-uuid\0"s + vmha::test::kUuid + "\0"s;
+  vmha::virt::ProcQemuProcesses processes({run + "/libvirt-sock", run}, proc);
   CHECK(processes.check(ref).evidence == Evidence::unknown);  // no run directory: cannot tell
   std::filesystem::create_directories(run);
   CHECK(processes.check(ref).evidence == Evidence::gone);  // no pid file
   std::ofstream(run + "/vm1.pid") << "4242\n";
   CHECK(processes.check(ref).evidence == Evidence::gone);  // stale: no such process
-  make_process(4242, 'S',
-               "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-uuid\0"s + vmha::test::kUuid + "\0"s);
+  make_process(4242, 'S', qemu);
   const auto found = processes.check(ref);
   CHECK(found.evidence == Evidence::running);
   CHECK(found.pid == 4242);
   make_process(4242, 'Z', "");
-  CHECK(processes.check(ref).evidence == Evidence::gone);  // a zombie is dead
+  CHECK(processes.check(ref).evidence == Evidence::gone);  // a zombie with no thread left is dead
+  // The main thread has exited, an I/O thread is stuck (D): the process lives.
+  make_task(proc + "/4242/task/4250", 4250, 'D', qemu);
+  CHECK(processes.check(ref).evidence == Evidence::running);
   make_process(4242, 'S', "/usr/bin/qemu-system-x86_64\0-uuid\0aaaaaaaa-0d8a-4c53-9a8e-1a2b3c4d5e6f\0"s);
   CHECK(processes.check(ref).evidence == Evidence::gone);  // the pid was reused by another VM
   make_process(4242, 'S', "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0"s);
@@ -148,6 +162,46 @@ TEST_CASE("QEMU evidence comes from this node's pid file and /proc", "[virt][pro
   std::filesystem::remove(run + "/vm1.pid");
   std::ofstream(run + "/vm1.xml") << "<domstatus/>";
   CHECK(processes.check(ref).evidence == Evidence::unknown);  // status but no pid: mid-start/stop
+  // Only ENOENT proves anything: a pid file that cannot be read is no evidence.
+  std::filesystem::remove(run + "/vm1.xml");
+  std::filesystem::create_directories(run + "/vm1.pid");  // EISDIR on read
+  CHECK(processes.check(ref).evidence == Evidence::unknown);
+  // A name that would leave the pid directory is never followed.
+  CHECK(processes.check(vmha::virt::DomainRef{"../vm1", ""}).evidence == Evidence::unknown);
+}
+
+TEST_CASE("a real QEMU-like process whose main thread exited is alive until its last thread ends", "[virt][proc]") {
+  vmha::test::TempDir tmp;
+  const std::string run = tmp.path() + "/run";
+  std::filesystem::create_directories(run);
+  const vmha::virt::DomainRef ref{"vm1", vmha::test::kUuid};
+  std::vector<std::string> args{VMHA_LEADER_EXITS, "-name", "guest=vm1", "-uuid", vmha::test::kUuid};
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+  std::ofstream(run + "/vm1.pid") << pid << "\n";
+  vmha::virt::ProcQemuProcesses processes({run + "/libvirt-sock", run});
+  // Wait until the leader has exited (state Z) while its thread runs.
+  std::string stat;
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::getline(in, stat);
+    if (stat.find(") Z") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(stat.find(") Z") != std::string::npos);
+  const auto seen = processes.check(ref);
+  CAPTURE(seen.detail);
+  CHECK(seen.evidence == Evidence::running);
+  CHECK(seen.pid == pid);
+  vmha::sys::SteadyClock clock;
+  REQUIRE(processes.kill(ref, vmha::ocf::Deadline(clock, clock.now() + Millis{5'000})));
+  CHECK(processes.check(ref).evidence == Evidence::gone);  // the whole group has exited (a zombie now)
+  int status = 0;
+  CHECK(waitpid(pid, &status, 0) == pid);
+  CHECK(processes.check(ref).evidence == Evidence::gone);  // reaped: no such process
 }
 
 TEST_CASE("the libvirt wrapper against libvirt's test driver", "[virt][libvirt]") {

@@ -141,7 +141,7 @@ TEST_CASE("monitor scripts run directly and their failure fails the monitor", "[
 TEST_CASE("without its config, monitor and stop use the record of the start here", "[vd][monitor][stop]") {
   AgentHarness h;
   CHECK(h.run("start").rc == 0);
-  std::filesystem::remove(h.config);
+  h.remove_config();
   CHECK(h.run("monitor").rc == 0);
   CHECK(h.run("stop").rc == 0);
   CHECK_FALSE(h.world.runs("vm1"));
@@ -151,7 +151,7 @@ TEST_CASE("without its config, monitor and stop use the record of the start here
 
 TEST_CASE("without config or record, probe says 7 and stop 0 without asking libvirt", "[vd][monitor][stop]") {
   AgentHarness h;
-  std::filesystem::remove(h.config);
+  h.remove_config();
   h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
   CHECK(h.run("monitor").rc == 7);
   CHECK(h.run("stop").rc == 0);
@@ -190,7 +190,7 @@ TEST_CASE("start destroys a crashed domain first", "[vd][start]") {
 
 TEST_CASE("start fails clearly when the config is missing or malformed on this node", "[vd][start]") {
   AgentHarness h;
-  std::filesystem::remove(h.config);
+  h.remove_config();
   auto outcome = h.run("start");
   CHECK(outcome.rc == 5);
   CHECK_THAT(outcome.reason(), Catch::Contains("is not readable on this node"));
@@ -230,14 +230,17 @@ TEST_CASE("start waits for monitor scripts until they pass", "[vd][start]") {
 TEST_CASE("start restores a saved state and removes the file", "[vd][start]") {
   AgentHarness h;
   const std::string snapshots = h.dir.path() + "/snap";
-  std::filesystem::create_directories(snapshots);
+  h.fakes.files.make_directory(snapshots);
   h.fakes.env.set("OCF_RESKEY_snapshot", snapshots);
   const std::string saved = snapshots + "/vm1.state";
-  std::ofstream(saved) << "state";
-  h.world.saved[saved] = {"vm1", kUuid};
+  h.fakes.files.write(saved, std::string("vm1\n") + kUuid + "\n");  // what the fake's save writes
   CHECK(h.run("start").rc == 0);
-  CHECK(std::find(h.world.calls.begin(), h.world.calls.end(), "restore " + saved) != h.world.calls.end());
-  CHECK_FALSE(std::filesystem::exists(saved));
+  // Retired before the restore, so it can never be restored twice.
+  CHECK(std::find(h.world.calls.begin(), h.world.calls.end(), "restore " + saved + ".restoring") !=
+        h.world.calls.end());
+  CHECK(h.world.runs("vm1"));
+  CHECK_FALSE(h.fakes.files.exists(saved));
+  CHECK_FALSE(h.fakes.files.exists(saved + ".restoring"));
 }
 
 TEST_CASE("start with a backing file makes the overlay and defines the domain", "[vd][start]") {
@@ -330,8 +333,7 @@ TEST_CASE("save_config_on_stop writes the definition back to the config file", "
   h.fakes.env.set("OCF_RESKEY_save_config_on_stop", "true");
   h.world.add("vm1", kUuid);
   CHECK(h.run("stop").rc == 0);
-  std::ifstream in(h.config);
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::string text = h.fakes.files.content(h.config).value_or("");
   CHECK_THAT(text, Catch::Contains("<description>saved</description>"));
 }
 
@@ -358,7 +360,7 @@ TEST_CASE("validate-all checks what this node needs", "[vd][validate]") {
   outcome = h.run("validate-all");
   CHECK(outcome.rc == 5);
   CHECK_THAT(outcome.reason(), Catch::Contains("emulator /nonexistent/qemu"));
-  std::filesystem::remove(h.config);
+  h.remove_config();
   CHECK(h.run("validate-all").rc == 5);
   CHECK(h.world.calls.empty());  // validate-all never needs libvirtd
 }

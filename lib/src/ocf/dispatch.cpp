@@ -117,9 +117,11 @@ int run_main(int argc, char** argv, const AgentDefinition& agent) {
     const sys::ProcessEnvironment env;
     sys::SteadyClock clock;
     sys::PosixCommandRunner runner;
+    sys::BoundedFileSystem files;
+    sys::LocalFileSystem state_files;
     const bool terminal = isatty(STDIN_FILENO) == 1;
     sys::OcfLogger log(sys::log_config_from(env, agent.name, terminal, static_cast<long>(getpid())));
-    const Services services{env, clock, runner, log, terminal};
+    const Services services{env, clock, runner, files, state_files, log, terminal};
     const std::vector<std::string> args(argv, argv + argc);
     return dispatch(args, agent, services, stdout, stderr);
   } catch (const std::exception& error) {

@@ -1,5 +1,6 @@
 #include "vmha/virt/domain.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -56,6 +57,12 @@ std::string canonical_uuid(std::string_view text) {
   if (hex.size() != 32) return {};
   return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4), hex.substr(16, 4),
                      hex.substr(20));
+}
+
+bool valid_domain_name(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(),
+                      [](char c) { return c == '/' || std::iscntrl(static_cast<unsigned char>(c)) != 0; });
 }
 
 std::string describe(StateInfo info) {

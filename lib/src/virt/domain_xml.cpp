@@ -1,6 +1,7 @@
 #include "vmha/virt/domain_xml.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include <fmt/core.h>
@@ -31,15 +32,32 @@ Result<std::uint64_t> memory_kib(xmlNodePtr node) {
   std::string unit = xml::attribute(node, "unit").value_or("KiB");
   std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
   const auto amount = static_cast<std::uint64_t>(*value);
-  if (unit == "b" || unit == "bytes") return amount / 1024;
-  if (unit == "k" || unit == "kib") return amount;
-  if (unit == "kb") return amount * 1000 / 1024;
-  if (unit == "m" || unit == "mib") return amount * 1024;
-  if (unit == "mb") return amount * 1000 * 1000 / 1024;
-  if (unit == "g" || unit == "gib") return amount * 1024 * 1024;
-  if (unit == "gb") return amount * 1000 * 1000 * 1000 / 1024;
-  if (unit == "t" || unit == "tib") return amount * 1024 * 1024 * 1024;
-  return tl::unexpected(invalid(fmt::format("<memory> has an unknown unit '{}'", unit)));
+  // KiB = amount * multiply / divide, refused when it does not fit in 64 bits.
+  struct Unit {
+    std::string_view name;
+    std::uint64_t multiply;
+    std::uint64_t divide;
+  };
+  static constexpr std::array<Unit, 13> kUnits{{{"b", 1, 1024},
+                                                {"bytes", 1, 1024},
+                                                {"k", 1, 1},
+                                                {"kib", 1, 1},
+                                                {"kb", 1000, 1024},
+                                                {"m", 1024, 1},
+                                                {"mib", 1024, 1},
+                                                {"mb", 1000ULL * 1000, 1024},
+                                                {"g", 1024ULL * 1024, 1},
+                                                {"gib", 1024ULL * 1024, 1},
+                                                {"gb", 1000ULL * 1000 * 1000, 1024},
+                                                {"t", 1024ULL * 1024 * 1024, 1},
+                                                {"tib", 1024ULL * 1024 * 1024, 1}}};
+  const auto* known = std::find_if(kUnits.begin(), kUnits.end(), [&unit](const Unit& u) { return u.name == unit; });
+  if (known == kUnits.end()) return tl::unexpected(invalid(fmt::format("<memory> has an unknown unit '{}'", unit)));
+  const std::uint64_t multiply = known->multiply;
+  const std::uint64_t divide = known->divide;
+  std::uint64_t product = 0;
+  if (__builtin_mul_overflow(amount, multiply, &product)) return tl::unexpected(invalid("<memory> is too large"));
+  return product / divide;
 }
 
 DiskSource read_disk(xmlNodePtr disk) {
@@ -67,6 +85,10 @@ Result<DomainXml> parse_domain_xml(std::string_view text) {
   out.type = xml::attribute(root, "type").value_or("");
   out.name = trimmed(xml::text(xml::child(root, "name")));
   if (out.name.empty()) return tl::unexpected(invalid("domain XML: no <name>"));
+  if (!valid_domain_name(out.name)) {
+    return tl::unexpected(
+        invalid("domain XML: <name> is not a name libvirt accepts (a '/', a control character, '.' or '..')"));
+  }
   if (xmlNodePtr uuid = xml::child(root, "uuid"); uuid != nullptr) {
     out.uuid = canonical_uuid(trimmed(xml::text(uuid)));
     if (out.uuid.empty()) return tl::unexpected(invalid("domain XML: <uuid> is malformed"));
@@ -97,6 +119,23 @@ Result<DomainXml> parse_domain_xml(std::string_view text) {
     }
   }
   return out;
+}
+
+std::optional<DomainRef> recover_domain_ref(std::string_view text) {
+  const auto doc = xml::Document::parse_tolerantly(text, {.max_bytes = kMaxDomainXml, .allow_doctype = false});
+  if (!doc || !xml::is_named(doc->root(), "domain")) return std::nullopt;
+  // An element counts only when the text holds it whole: a file cut inside <name> would
+  // otherwise give the start of a name.
+  const auto whole = [text](xmlNodePtr node, std::string_view tag) -> std::optional<std::string> {
+    if (node == nullptr) return std::nullopt;
+    const std::string raw = xml::text(node);
+    if (text.find(raw + "</" + std::string(tag) + ">") == std::string_view::npos) return std::nullopt;
+    return trimmed(raw);
+  };
+  const auto name = whole(xml::child(doc->root(), "name"), "name");
+  if (!name || !valid_domain_name(*name)) return std::nullopt;
+  const auto uuid = whole(xml::child(doc->root(), "uuid"), "uuid");
+  return DomainRef{*name, uuid ? canonical_uuid(*uuid) : std::string()};
 }
 
 }  // namespace vmha::virt

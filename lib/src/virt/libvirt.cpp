@@ -24,9 +24,14 @@ void ignore_error(void* /*opaque*/, virErrorPtr /*error*/) {}
 // A hung call leaves its worker behind; this many replacements are tried per process.
 constexpr int kMaxWorkers = 3;
 
+/// The domain with ref's UUID, else the one with its name (DomainRef's rule).
 Result<Domain> lookup(virConnectPtr connection, const DomainRef& ref) {
-  virDomainPtr found = ref.uuid.empty() ? virDomainLookupByName(connection, ref.name.c_str())
-                                        : virDomainLookupByUUIDString(connection, ref.uuid.c_str());
+  if (!ref.uuid.empty()) {
+    if (virDomainPtr found = virDomainLookupByUUIDString(connection, ref.uuid.c_str())) return Domain(found);
+    auto error = last_error(fmt::format("domain {}", ref.label()), connection);
+    if (error.kind != ErrorKind::not_found) return tl::unexpected(std::move(error));
+  }
+  virDomainPtr found = virDomainLookupByName(connection, ref.name.c_str());
   if (found == nullptr) return tl::unexpected(last_error(fmt::format("domain {}", ref.label()), connection));
   return Domain(found);
 }

@@ -1,10 +1,17 @@
 #include "vmha/virt/qemu_processes.hpp"
 
+#include <dirent.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
-#include <filesystem>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -14,11 +21,17 @@
 namespace vmha::virt {
 namespace {
 
-/// The state letter of /proc/<pid>/stat (after the parenthesised command name).
+constexpr std::size_t kMaxProcFile = 1U << 20U;
+
+/// The state letter of a /proc stat line (after the parenthesised command name).
 char process_state(const std::string& stat) {
   const auto close = stat.rfind(')');
   if (close == std::string::npos || close + 2 >= stat.size()) return '?';
   return stat[close + 2];
+}
+
+bool exited(char state) {
+  return state == 'Z' || state == 'X' || state == 'x';
 }
 
 /// Whether a NUL-separated command line carries the domain's identity: "-uuid <uuid>" when
@@ -46,56 +59,200 @@ bool runs_domain(const std::string& cmdline, const DomainRef& domain) {
   return false;
 }
 
+/// The other tasks (threads) of a process, from <proc>/<pid>/task.
+Result<std::vector<int>> tasks_of(const std::string& proc_root, int pid) {
+  const std::string dir = fmt::format("{}/{}/task", proc_root, pid);
+  DIR* listing = opendir(dir.c_str());
+  if (listing == nullptr) {
+    return fail(ocf::Status::err_generic, fmt::format("cannot list {}: {}", dir, std::strerror(errno)),
+                errno == ENOENT ? ErrorKind::not_found : ErrorKind::other);
+  }
+  std::vector<int> tids;
+  while (const dirent* entry = readdir(listing)) {
+    const auto tid = ocf::parse_integer(entry->d_name);
+    if (tid && *tid > 0 && *tid != pid && *tid <= INT_MAX) tids.push_back(static_cast<int>(*tid));
+  }
+  closedir(listing);
+  return tids;
+}
+
+/// Whether process `pid` (any thread of its group) is alive, and which task's view of its
+/// command line to read: the leader's, or a live thread's when the leader has exited.
+struct Liveness {
+  Evidence evidence = Evidence::unknown;
+  std::string cmdline_path;
+  std::string detail;
+};
+
+Liveness liveness(const std::string& proc_root, int pid) {
+  const auto stat = sys::read_file(fmt::format("{}/{}/stat", proc_root, pid), kMaxProcFile);
+  if (!stat) {
+    if (stat.error().kind == ErrorKind::not_found) return {Evidence::gone, {}, fmt::format("no process {}", pid)};
+    return {Evidence::unknown, {}, fmt::format("cannot read /proc of pid {}: {}", pid, stat.error().reason)};
+  }
+  if (!exited(process_state(*stat))) return {Evidence::running, fmt::format("{}/{}/cmdline", proc_root, pid), {}};
+  // The leader has exited; the process lives while any of its threads does.
+  const auto tids = tasks_of(proc_root, pid);
+  if (!tids) {
+    if (tids.error().kind == ErrorKind::not_found) return {Evidence::gone, {}, fmt::format("pid {} has exited", pid)};
+    return {Evidence::unknown, {}, tids.error().reason};
+  }
+  for (const int tid : *tids) {
+    const auto task = sys::read_file(fmt::format("{}/{}/task/{}/stat", proc_root, pid, tid), kMaxProcFile);
+    if (!task) {
+      if (task.error().kind == ErrorKind::not_found) continue;  // that thread is gone
+      return {Evidence::unknown, {}, fmt::format("cannot read thread {} of pid {}: {}", tid, pid, task.error().reason)};
+    }
+    if (!exited(process_state(*task))) {
+      return {Evidence::running, fmt::format("{}/{}/task/{}/cmdline", proc_root, pid, tid),
+              fmt::format("the main thread of pid {} has exited but thread {} still runs (state {})", pid, tid,
+                          process_state(*task))};
+    }
+  }
+  return {Evidence::gone, {}, fmt::format("QEMU pid {} has exited", pid)};
+}
+
+int pidfd_open(int pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
+
+/// A pidfd owned by one object.
+class PidFd {
+ public:
+  explicit PidFd(int pid) : fd_(pidfd_open(pid)), error_(fd_ < 0 ? errno : 0) {}
+  PidFd(const PidFd&) = delete;
+  PidFd& operator=(const PidFd&) = delete;
+  ~PidFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  [[nodiscard]] int get() const { return fd_; }
+  [[nodiscard]] int error() const { return error_; }
+  /// Whether the whole thread group has exited (waits up to `wait`).
+  [[nodiscard]] bool exited(sys::Millis wait) const {
+    pollfd one{fd_, POLLIN, 0};
+    return poll(&one, 1, static_cast<int>(std::min<long long>(wait.count(), INT_MAX))) > 0;
+  }
+
+ private:
+  int fd_;
+  int error_;
+};
+
 }  // namespace
 
-ProcessCheck ProcQemuProcesses::check(const DomainRef& domain) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_directory(pid_dir_, ec)) {
-    return {Evidence::unknown, 0, fmt::format("no QEMU run directory {}", pid_dir_)};
+ProcessCheck ProcQemuProcesses::check_pid(const DomainRef& domain, int pid) {
+  const auto alive = liveness(proc_root_, pid);
+  if (alive.evidence != Evidence::running) return {alive.evidence, 0, alive.detail};
+  const auto cmdline = sys::read_file(alive.cmdline_path, kMaxProcFile);
+  if (!cmdline) {
+    if (cmdline.error().kind == ErrorKind::not_found) return {Evidence::gone, 0, fmt::format("pid {} has exited", pid)};
+    return {Evidence::unknown, pid, fmt::format("cannot read the command line of pid {}", pid)};
   }
-  const std::string pid_file = fmt::format("{}/{}.pid", pid_dir_, domain.name);
-  const auto text = sys::read_file(pid_file);
+  if (cmdline->empty()) {
+    return {Evidence::unknown, pid, fmt::format("pid {} shows no command line: cannot tell whose it is", pid)};
+  }
+  if (!runs_domain(*cmdline, domain)) {
+    return {Evidence::gone, 0, fmt::format("pid {} is no longer {}'s QEMU", pid, domain.label())};
+  }
+  const std::string detail = alive.detail.empty()
+                                 ? fmt::format("QEMU pid {} runs {}", pid, domain.label())
+                                 : fmt::format("QEMU pid {} of {}: {}", pid, domain.label(), alive.detail);
+  return {Evidence::running, pid, detail};
+}
+
+ProcessCheck ProcQemuProcesses::check(const DomainRef& domain) {
+  if (!valid_domain_name(domain.name)) {
+    return {Evidence::unknown, 0, fmt::format("'{}' is not a domain name", domain.name)};
+  }
+  const auto dir = sys::LocalFileSystem().info(daemon_.pid_dir, sys::Clock::time_point::max());
+  if (!dir || dir->type != sys::FileType::directory) {
+    return {Evidence::unknown, 0, fmt::format("no QEMU run directory {}", daemon_.pid_dir)};
+  }
+  const std::string pid_file = fmt::format("{}/{}.pid", daemon_.pid_dir, domain.name);
+  const auto text = sys::read_file(pid_file, 4096);
   if (!text) {
-    if (fs::exists(fmt::format("{}/{}.xml", pid_dir_, domain.name), ec)) {
-      return {Evidence::unknown, 0, fmt::format("{} has a status file but no pid file", domain.name)};
+    if (text.error().kind != ErrorKind::not_found) {
+      return {Evidence::unknown, 0, fmt::format("cannot read {}: {}", pid_file, text.error().reason)};
+    }
+    const std::string status = fmt::format("{}/{}.xml", daemon_.pid_dir, domain.name);
+    const auto status_file = sys::LocalFileSystem().info(status, sys::Clock::time_point::max());
+    if (status_file) return {Evidence::unknown, 0, fmt::format("{} has a status file but no pid file", domain.name)};
+    if (status_file.error().kind != ErrorKind::not_found) {
+      return {Evidence::unknown, 0, fmt::format("cannot look at {}: {}", status, status_file.error().reason)};
     }
     return {Evidence::gone, 0, fmt::format("no pid file {}", pid_file)};
   }
   const auto digits_end = text->find_last_not_of(" \t\r\n");
   const auto pid = ocf::parse_integer(text->substr(0, digits_end == std::string::npos ? 0 : digits_end + 1));
   if (!pid || *pid <= 1 || *pid > INT32_MAX) return {Evidence::unknown, 0, fmt::format("{} is malformed", pid_file)};
-  const int number = static_cast<int>(*pid);
-  const auto stat = sys::read_file(fmt::format("{}/{}/stat", proc_root_, number));
-  if (!stat) return {Evidence::gone, 0, fmt::format("QEMU pid {} of {} is gone", number, pid_file)};
-  if (process_state(*stat) == 'Z') return {Evidence::gone, 0, fmt::format("QEMU pid {} has exited", number)};
-  const auto cmdline = sys::read_file(fmt::format("{}/{}/cmdline", proc_root_, number));
-  if (!cmdline) return {Evidence::unknown, number, fmt::format("cannot read the command line of pid {}", number)};
-  if (!runs_domain(*cmdline, domain)) {
-    return {Evidence::gone, 0, fmt::format("pid {} is no longer {}'s QEMU", number, domain.label())};
-  }
-  return {Evidence::running, number, fmt::format("QEMU pid {} runs {}", number, domain.label())};
+  return check_pid(domain, static_cast<int>(*pid));
 }
 
 Result<void> ProcQemuProcesses::kill(const DomainRef& domain, const ocf::Deadline& deadline) {
   auto found = check(domain);
   if (found.evidence == Evidence::gone) return {};
   if (found.evidence == Evidence::unknown) return fail(ocf::Status::err_generic, found.detail);
-  if (::kill(found.pid, SIGKILL) != 0 && errno != ESRCH) {
+  // The pidfd pins the process: after it is open, a recycled pid can no longer be signalled.
+  const PidFd process(found.pid);
+  if (process.get() < 0) {
+    if (process.error() == ESRCH) return {};
+    return fail(ocf::Status::err_generic,
+                fmt::format("cannot watch QEMU pid {}: {}", found.pid, std::strerror(process.error())));
+  }
+  found = check_pid(domain, found.pid);
+  if (found.evidence == Evidence::gone) return {};
+  if (found.evidence == Evidence::unknown) return fail(ocf::Status::err_generic, found.detail);
+  if (syscall(SYS_pidfd_send_signal, process.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
     return fail(ocf::Status::err_generic, fmt::format("cannot kill QEMU pid {}: {}", found.pid, std::strerror(errno)));
   }
   auto& clock = deadline.clock();
   for (;;) {
-    found = check(domain);
-    if (found.evidence == Evidence::gone) return {};
+    // Poll in short steps on the deadline's clock, so a manual clock in tests moves too.
+    if (process.exited(sys::Millis{0})) return {};
     if (deadline.expired()) break;
-    clock.sleep_until(std::min(deadline.at(), clock.now() + std::chrono::milliseconds(20)));
+    clock.sleep_until(std::min(deadline.at(), clock.now() + sys::Millis(20)));
   }
-  return fail(ocf::Status::err_generic, fmt::format("QEMU pid {} survived SIGKILL", found.pid), ErrorKind::timed_out);
+  const auto still = liveness(proc_root_, found.pid);
+  return fail(ocf::Status::err_generic,
+              fmt::format("QEMU pid {} survived SIGKILL{}", found.pid,
+                          still.detail.empty() ? " (a thread stuck in the kernel?)" : ": " + still.detail),
+              ErrorKind::timed_out);
 }
 
-std::optional<std::string> qemu_pid_dir(std::string_view uri) {
-  if (uri.empty()) return std::string("/run/libvirt/qemu");
+std::optional<std::string> ProcQemuProcesses::daemon_instance() {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return std::nullopt;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::optional<std::string> instance;
+  if (daemon_.socket.size() < sizeof(address.sun_path)) {
+    std::memcpy(address.sun_path, daemon_.socket.c_str(), daemon_.socket.size() + 1);
+    ucred peer{};
+    socklen_t length = sizeof(peer);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0 && peer.pid > 0) {
+      // Field 22 of stat: the start time, which tells a restarted daemon from a recycled pid.
+      const auto stat = sys::read_file(fmt::format("{}/{}/stat", proc_root_, peer.pid), kMaxProcFile);
+      if (stat) {
+        const auto close = stat->rfind(')');
+        const auto fields = ocf::split_fields(close == std::string::npos ? "" : stat->substr(close + 2), ' ');
+        if (fields.size() > 19) instance = fmt::format("{} {}", peer.pid, fields[19]);
+      }
+    }
+  }
+  ::close(fd);
+  return instance;
+}
+
+std::optional<LocalDaemon> local_daemon(std::string_view uri, std::string_view run_dir) {
+  const std::string run(run_dir);
+  const auto system = [&run]() {
+    // As libvirt's client in its "auto" mode: the modular daemon's socket when it exists.
+    const std::string modular = run + "/virtqemud-sock";
+    const bool has_modular = ::access(modular.c_str(), F_OK) == 0;
+    return LocalDaemon{has_modular ? modular : run + "/libvirt-sock", run + "/qemu"};
+  };
+  if (uri.empty()) return system();
   const auto scheme_end = uri.find("://");
   if (scheme_end == std::string_view::npos) return std::nullopt;
   const std::string_view scheme = uri.substr(0, scheme_end);
@@ -115,11 +272,12 @@ std::optional<std::string> qemu_pid_dir(std::string_view uri) {
     if (pair.rfind("socket=", 0) == 0) {
       const std::string socket(pair.substr(7));
       if (socket.empty() || socket.front() != '/') return std::nullopt;
-      return std::filesystem::path(socket).parent_path().string() + "/qemu";
+      const auto slash = socket.rfind('/');
+      return LocalDaemon{socket, (slash == 0 ? std::string() : socket.substr(0, slash)) + "/qemu"};
     }
     at = end + 1;
   }
-  return std::string("/run/libvirt/qemu");
+  return system();
 }
 
 }  // namespace vmha::virt

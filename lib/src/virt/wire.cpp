@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include <fmt/core.h>
@@ -128,15 +129,15 @@ std::optional<WireDomain> decode_domain(Decoder& d) {
   return out;
 }
 
-std::optional<std::string> raw_uuid(const std::string& canonical) {
-  std::string hex;
-  for (const char c : canonical) {
-    if (c != '-') hex.push_back(c);
-  }
-  if (hex.size() != 32) return std::nullopt;
+std::optional<std::string> raw_uuid(const std::string& text) {
+  const std::string canonical = canonical_uuid(text);
+  if (canonical.empty()) return std::nullopt;
+  const auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
   std::string raw;
-  for (std::size_t i = 0; i < 32; i += 2) {
-    raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (std::size_t i = 0; i < canonical.size(); ++i) {
+    if (canonical[i] == '-') continue;
+    raw.push_back(static_cast<char>(nibble(canonical[i]) * 16 + nibble(canonical[i + 1])));
+    ++i;
   }
   return raw;
 }
@@ -155,32 +156,54 @@ Error wire_error(std::string reason, ErrorKind kind = ErrorKind::other) {
 class Connection {
  public:
   explicit Connection(std::string socket_path) : path_(std::move(socket_path)) {}
+  /// A stream already connected to a daemon (or to a test's socketpair).
+  Connection(int connected, std::string name) : path_(std::move(name)), fd_(connected), connected_(true) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection() {
-    if (fd_ >= 0) close(fd_);
-  }
+  ~Connection() { reset(); }
 
-  /// Calls `procedure` with `args`; the reply body, or the daemon's error.
+  /// Calls `procedure` with `args`; the reply body, or the daemon's error. After any other
+  /// failure the connection is dropped, so no later call runs on a half-open or
+  /// desynchronised stream.
   Result<std::string> call(std::int32_t procedure, const std::vector<char>& args, const ocf::Deadline& deadline) {
-    if (fd_ < 0) {
-      if (auto opened = open(deadline); !opened) return tl::unexpected(opened.error());
+    if (!open_) {
+      if (auto opened = open(deadline); !opened) {
+        reset();
+        return tl::unexpected(opened.error());
+      }
+      open_ = true;
     }
-    return exchange(procedure, args, deadline);
+    auto reply = exchange(procedure, args, deadline);
+    if (!reply && !daemon_said_) reset();
+    return reply;
   }
 
  private:
-  Result<void> open(const ocf::Deadline& deadline) {
+  void reset() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    open_ = false;
+    connected_ = false;
+  }
+
+  Result<void> connect_socket() {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0) return fail(ocf::Status::err_generic, fmt::format("socket: {}", std::strerror(errno)));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (path_.size() >= sizeof(address.sun_path)) return tl::unexpected(wire_error("socket path too long"));
     std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 && errno != EINPROGRESS &&
-        errno != EAGAIN) {
+    // On a unix socket connect completes at once; EAGAIN is a full backlog: not accepting.
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 && errno != EINPROGRESS) {
       return tl::unexpected(
           wire_error(fmt::format("cannot connect to {}: {}", path_, std::strerror(errno)), ErrorKind::unreachable));
+    }
+    return {};
+  }
+
+  Result<void> open(const ocf::Deadline& deadline) {
+    if (!connected_) {
+      if (auto ok = connect_socket(); !ok) return ok;
     }
     // As libvirt's own client: ask which authentication the socket wants; root passes polkit
     // by asking for it. SASL and anything else is left to the full agent.
@@ -228,8 +251,13 @@ class Connection {
     e.i32(0);
     auto message = e.take();
     message.insert(message.end(), args.begin(), args.end());
+    daemon_said_ = false;
     if (auto sent = send_all(message, deadline); !sent) return tl::unexpected(sent.error());
     for (;;) {  // skip anything that is not our reply (keepalive pings, events)
+      if (deadline.expired()) {
+        return tl::unexpected(
+            wire_error(fmt::format("libvirtd at {} did not answer in time", path_), ErrorKind::timed_out));
+      }
       auto length_word = receive(4, deadline);
       if (!length_word) return tl::unexpected(length_word.error());
       const auto length = Decoder(*length_word).u32().value_or(0);
@@ -247,7 +275,10 @@ class Connection {
       if (*program != kProgram || *type != kReply || *reply_serial != serial) continue;
       if (*version != kVersion || *proc != procedure) return tl::unexpected(wire_error("unexpected reply"));
       const std::string payload = body->substr(24);
-      if (*status == kStatusError) return tl::unexpected(daemon_error(payload));
+      if (*status == kStatusError) {
+        daemon_said_ = true;  // a proper answer: the stream is still in step
+        return tl::unexpected(daemon_error(payload));
+      }
       if (*status != 0) return tl::unexpected(wire_error("unexpected reply status"));
       return payload;
     }
@@ -316,57 +347,62 @@ class Connection {
 
   std::string path_;
   int fd_ = -1;
+  bool connected_ = false;    ///< the socket is connected
+  bool open_ = false;         ///< authenticated and CONNECT_OPEN answered
+  bool daemon_said_ = false;  ///< the last failure was the daemon's own error reply
   std::uint32_t serial_ = 0;
 };
 
 class WireHypervisor final : public Hypervisor {
  public:
   explicit WireHypervisor(std::string socket_path) : connection_(std::move(socket_path)) {}
+  WireHypervisor(int connected, std::string name) : connection_(connected, std::move(name)) {}
 
   Result<std::optional<StateInfo>> state(const DomainRef& ref, const ocf::Deadline& deadline) override {
-    auto domain = lookup(ref, deadline);
-    if (!domain) return tl::unexpected(domain.error());
-    if (!*domain) return std::optional<StateInfo>{};
-    Encoder e;
-    encode_domain(e, **domain);
-    e.u32(0);  // flags
-    auto reply = connection_.call(kDomainGetState, e.take(), deadline);
-    if (!reply) return gone_or(reply.error());
-    Decoder d(*reply);
-    const auto state = d.i32();
-    const auto reason = d.i32();
-    if (!state || !reason || *state < 0 || *state > 7) return tl::unexpected(wire_error("malformed state reply"));
-    return std::optional<StateInfo>{StateInfo{static_cast<DomainState>(*state), *reason}};
+    return with_domain<std::optional<StateInfo>>(
+        ref, deadline, [this, &deadline](const WireDomain& domain) -> Result<std::optional<StateInfo>> {
+          Encoder e;
+          encode_domain(e, domain);
+          e.u32(0);  // flags
+          auto reply = connection_.call(kDomainGetState, e.take(), deadline);
+          if (!reply) return tl::unexpected(reply.error());
+          Decoder d(*reply);
+          const auto state = d.i32();
+          const auto reason = d.i32();
+          if (!state || !reason || *state < 0 || *state > 7) {
+            return tl::unexpected(wire_error("malformed state reply"));
+          }
+          return std::optional<StateInfo>{StateInfo{static_cast<DomainState>(*state), *reason}};
+        });
   }
 
   Result<DomainFacts> facts(const DomainRef& ref, const ocf::Deadline& deadline) override {
-    auto domain = lookup(ref, deadline);
-    if (!domain) return tl::unexpected(domain.error());
-    if (!*domain)
+    auto found = with_domain<std::optional<DomainFacts>>(
+        ref, deadline, [this, &deadline](const WireDomain& domain) -> Result<std::optional<DomainFacts>> {
+          Encoder e;
+          encode_domain(e, domain);
+          auto reply = connection_.call(kDomainGetInfo, e.take(), deadline);
+          if (!reply) return tl::unexpected(reply.error());
+          Decoder d(*reply);
+          const auto state = d.u32();
+          const auto max_memory = d.u64();
+          const auto memory = d.u64();
+          const auto vcpus = d.u32();
+          if (!state || !max_memory || !memory || !vcpus) return tl::unexpected(wire_error("malformed info reply"));
+          DomainFacts facts;
+          facts.name = domain.name;
+          facts.uuid = canonical_from_raw(domain.uuid);
+          facts.persistent = false;  // not asked: the monitor does not need it
+          facts.vcpus = *vcpus;
+          facts.max_memory_kib = *max_memory;
+          facts.active = *state != static_cast<std::uint32_t>(DomainState::shut_off);
+          return std::optional<DomainFacts>{facts};
+        });
+    if (!found) return tl::unexpected(found.error());
+    if (!*found) {
       return fail(ocf::Status::err_generic, fmt::format("domain {} not found", ref.label()), ErrorKind::not_found);
-    Encoder e;
-    encode_domain(e, **domain);
-    auto reply = connection_.call(kDomainGetInfo, e.take(), deadline);
-    if (!reply) {
-      if (reply.error().kind == ErrorKind::not_found) {
-        return fail(ocf::Status::err_generic, fmt::format("domain {} not found", ref.label()), ErrorKind::not_found);
-      }
-      return tl::unexpected(reply.error());
     }
-    Decoder d(*reply);
-    const auto state = d.u32();
-    const auto max_memory = d.u64();
-    const auto memory = d.u64();
-    const auto vcpus = d.u32();
-    if (!state || !max_memory || !memory || !vcpus) return tl::unexpected(wire_error("malformed info reply"));
-    DomainFacts facts;
-    facts.name = (*domain)->name;
-    facts.uuid = canonical_from_raw((*domain)->uuid);
-    facts.persistent = false;  // not asked: the monitor does not need it
-    facts.vcpus = *vcpus;
-    facts.max_memory_kib = *max_memory;
-    facts.active = *state != static_cast<std::uint32_t>(DomainState::shut_off);
-    return facts;
+    return **found;
   }
 
   Result<void> create(const std::string&, const ocf::Deadline&) override { return unsupported(); }
@@ -392,32 +428,32 @@ class WireHypervisor final : public Hypervisor {
     return fail(ocf::Status::err_generic, "not available on the monitor's fast path", ErrorKind::invalid);
   }
 
-  /// A domain that vanished between lookup and query is simply gone.
-  static Result<std::optional<StateInfo>> gone_or(const Error& error) {
-    if (error.kind == ErrorKind::not_found) return std::optional<StateInfo>{};
-    return tl::unexpected(error);
-  }
-
-  /// The domain as the protocol names it. With a UUID no lookup is needed: libvirtd finds
-  /// the domain by its UUID (and answers VIR_ERR_NO_DOMAIN when there is none) — one round
-  /// trip less on every monitor.
-  Result<std::optional<WireDomain>> lookup(const DomainRef& ref, const ocf::Deadline& deadline) {
+  /// Runs `query` on the domain `ref` names; nullopt when there is none. With a UUID no
+  /// lookup is needed: libvirtd finds the domain by its UUID — one round trip less on every
+  /// monitor. When no domain has that UUID, the one with the name is asked for (a config whose
+  /// UUID was edited while the domain ran). A domain that vanishes meanwhile is simply gone.
+  template <typename T>
+  Result<T> with_domain(const DomainRef& ref, const ocf::Deadline& deadline,
+                        const std::function<Result<T>(const WireDomain&)>& query) {
     if (!ref.uuid.empty()) {
       const auto raw = raw_uuid(ref.uuid);
-      if (!raw) return tl::unexpected(wire_error("malformed UUID", ErrorKind::invalid));
-      return std::optional<WireDomain>{WireDomain{ref.name, *raw, -1}};
+      if (!raw) return tl::unexpected(wire_error("malformed UUID " + ref.uuid, ErrorKind::invalid));
+      auto answer = query(WireDomain{ref.name, *raw, -1});
+      if (answer || answer.error().kind != ErrorKind::not_found) return answer;
     }
     Encoder e;
     e.string(ref.name);
     auto reply = connection_.call(kDomainLookupByName, e.take(), deadline);
     if (!reply) {
-      if (reply.error().kind == ErrorKind::not_found) return std::optional<WireDomain>{};
+      if (reply.error().kind == ErrorKind::not_found) return T{};
       return tl::unexpected(reply.error());
     }
     Decoder d(*reply);
     auto domain = decode_domain(d);
     if (!domain) return tl::unexpected(wire_error("malformed lookup reply"));
-    return std::optional<WireDomain>{std::move(*domain)};
+    auto answer = query(*domain);
+    if (!answer && answer.error().kind == ErrorKind::not_found) return T{};
+    return answer;
   }
 
   Connection connection_;
@@ -425,14 +461,16 @@ class WireHypervisor final : public Hypervisor {
 
 }  // namespace
 
-std::optional<std::string> local_libvirt_socket(std::string_view uri) {
-  const auto pid_dir = qemu_pid_dir(uri);  // the same URIs: local system qemu
-  if (!pid_dir) return std::nullopt;
-  return pid_dir->substr(0, pid_dir->size() - std::string_view("/qemu").size()) + "/libvirt-sock";
-}
-
 std::unique_ptr<Hypervisor> make_wire_hypervisor(std::string socket_path) {
   return std::make_unique<WireHypervisor>(std::move(socket_path));
 }
+
+namespace detail {
+
+std::unique_ptr<Hypervisor> wire_hypervisor_on(int connected) {
+  return std::make_unique<WireHypervisor>(connected, "a test stream");
+}
+
+}  // namespace detail
 
 }  // namespace vmha::virt

@@ -56,6 +56,20 @@ Result<Document> Document::parse(std::string_view text, std::string_view what, P
   return owned;
 }
 
+std::optional<Document> Document::parse_tolerantly(std::string_view text, ParseLimits limits) {
+  silence_libxml();
+  if (text.size() > limits.max_bytes) return std::nullopt;
+  xmlResetLastError();
+  constexpr int kOptions =
+      XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+  xmlDocPtr doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), nullptr, nullptr, kOptions);
+  if (doc == nullptr) return std::nullopt;
+  Document owned(doc);
+  if (!limits.allow_doctype && (doc->intSubset != nullptr || doc->extSubset != nullptr)) return std::nullopt;
+  if (owned.root() == nullptr) return std::nullopt;
+  return owned;
+}
+
 bool is_named(xmlNodePtr node, std::string_view name) {
   if (node == nullptr || node->type != XML_ELEMENT_NODE) return false;
   const auto* raw = reinterpret_cast<const char*>(node->name);

@@ -16,6 +16,7 @@
 #include "vmha/result.hpp"
 #include "vmha/sys/clock.hpp"
 #include "vmha/sys/environment.hpp"
+#include "vmha/sys/files.hpp"
 #include "vmha/sys/logger.hpp"
 #include "vmha/sys/spawn.hpp"
 
@@ -26,6 +27,11 @@ struct Services {
   const sys::Environment& env;
   sys::Clock& clock;
   sys::CommandRunner& runner;
+  /// Paths from parameters (config, disks, snapshot, backing file): every call bounded by a
+  /// deadline, since they may sit on a file system that stops answering.
+  sys::FileSystem& files;
+  /// The agent's own records under HA_RSCTMP, a local tmpfs.
+  sys::FileSystem& state_files;
   sys::Logger& log;
   bool terminal = false;  ///< stdin is a terminal (an admin runs the agent by hand)
 };

@@ -48,10 +48,15 @@ enum PausedReason : int {
 /// "8D5F…" or "8d5f…" with or without dashes → canonical "8d5f…-…"; empty when malformed.
 [[nodiscard]] std::string canonical_uuid(std::string_view text);
 
+/// A name libvirt could have given a domain and safe inside a path: 1 to 255 bytes, no '/', no
+/// control character, not "." or "..".
+[[nodiscard]] bool valid_domain_name(std::string_view name);
+
 /// "running (booted)", "paused (I/O error)", "shut off (destroyed)".
 [[nodiscard]] std::string describe(StateInfo info);
 
-/// Which domain: by UUID when known (names can be reused), else by name.
+/// Which domain: the one with this UUID when known (names can be reused), and when no domain
+/// has it, the one with this name (a config whose UUID was edited while its domain ran).
 struct DomainRef {
   std::string name;
   std::string uuid;  ///< lower-case canonical form, or empty

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,5 +38,10 @@ struct DomainXml {
 /// Parses domain XML: hardened (no network, no entities, no DTD, at most 1 MiB). Errors have
 /// kind invalid and say what is wrong ("no <name>", "line 3: …").
 [[nodiscard]] Result<DomainXml> parse_domain_xml(std::string_view text);
+
+/// What a tolerant read (libxml2's recovery mode) of a domain XML that parse_domain_xml
+/// refuses still says of its identity: the <name> and <uuid> that are complete in the text (a
+/// file cut short after them, a typo further down). nullopt when no whole, valid name is there.
+[[nodiscard]] std::optional<DomainRef> recover_domain_ref(std::string_view text);
 
 }  // namespace vmha::virt

@@ -1,9 +1,10 @@
-// Evidence about a domain's QEMU process for when libvirtd cannot answer.
+// Evidence about a domain's QEMU process for when libvirtd cannot answer, or cannot be believed.
 //
-// libvirt's QEMU driver writes <run dir>/qemu/<name>.pid while a domain runs and removes it
-// when the domain stops. That file lives in this node's libvirt run directory, so unlike a
-// `ps | grep` it never sees another node's VM; the process is then checked in /proc: alive
-// (not a zombie) and carrying the domain's UUID on its command line.
+// libvirt's QEMU driver writes <run dir>/qemu/<name>.pid while a domain runs. That file lives
+// in this node's libvirt run directory, so unlike a `ps | grep` it never sees another node's
+// VM. Only positive evidence counts as "gone": no pid file (ENOENT), no such process, or a
+// pidfd saying the whole thread group has exited. A leader thread in state Z whose other
+// threads still run (a QEMU with an I/O thread stuck on hung storage) is alive.
 #pragma once
 
 #include <optional>
@@ -31,28 +32,44 @@ struct ProcessCheck {
 class QemuProcesses {
  public:
   virtual ~QemuProcesses() = default;
+  /// The domain's QEMU as the pid file names it.
   [[nodiscard]] virtual ProcessCheck check(const DomainRef& domain) = 0;
-  /// SIGKILLs the domain's QEMU (after checking again that it is that domain's) and waits,
-  /// until `deadline`, for it to be gone: a power-off without libvirt.
+  /// Whether the process `pid`, seen running the domain earlier, still does: libvirt may call a
+  /// domain destroyed while its QEMU still has a thread stuck in the kernel.
+  [[nodiscard]] virtual ProcessCheck check_pid(const DomainRef& domain, int pid) = 0;
+  /// SIGKILLs the domain's QEMU (through a pidfd, after checking again that it is that
+  /// domain's) and waits, until `deadline`, for its whole thread group to be gone.
   [[nodiscard]] virtual Result<void> kill(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
+  /// Which daemon process serves this node's libvirt socket ("pid start-time"), nullopt when
+  /// unknown. A call left with one daemon cannot be carried out by the next.
+  [[nodiscard]] virtual std::optional<std::string> daemon_instance() = 0;
 };
 
-/// Reads <pid_dir>/<name>.pid and <proc_root>/<pid>/{stat,cmdline}.
+/// Where this node's libvirt daemon for a URI lives, when the URI names a local one.
+struct LocalDaemon {
+  std::string socket;   ///< the daemon's unix socket
+  std::string pid_dir;  ///< the QEMU driver's pid files
+};
+
+/// qemu:///system (and an empty URI): /run/libvirt/virtqemud-sock when it exists (libvirt's
+/// modular daemons), else /run/libvirt/libvirt-sock (libvirtd), as libvirt's client chooses;
+/// pid files in /run/libvirt/qemu. A socket given as ?socket=<dir>/<name> → <dir>/qemu.
+/// nullopt for remote, session and other drivers.
+[[nodiscard]] std::optional<LocalDaemon> local_daemon(std::string_view uri, std::string_view run_dir = "/run/libvirt");
+
+/// Reads <pid_dir>/<name>.pid and <proc_root>/<pid>/…, and pidfds.
 class ProcQemuProcesses final : public QemuProcesses {
  public:
-  explicit ProcQemuProcesses(std::string pid_dir, std::string proc_root = "/proc")
-      : pid_dir_(std::move(pid_dir)), proc_root_(std::move(proc_root)) {}
+  explicit ProcQemuProcesses(LocalDaemon daemon, std::string proc_root = "/proc")
+      : daemon_(std::move(daemon)), proc_root_(std::move(proc_root)) {}
   [[nodiscard]] ProcessCheck check(const DomainRef& domain) override;
+  [[nodiscard]] ProcessCheck check_pid(const DomainRef& domain, int pid) override;
   [[nodiscard]] Result<void> kill(const DomainRef& domain, const ocf::Deadline& deadline) override;
+  [[nodiscard]] std::optional<std::string> daemon_instance() override;
 
  private:
-  std::string pid_dir_;
+  LocalDaemon daemon_;
   std::string proc_root_;
 };
-
-/// Where the QEMU driver behind `uri` keeps its pid files, when that is a local directory:
-/// qemu:///system (and an empty URI) → /run/libvirt/qemu; a unix socket given as
-/// ?socket=<dir>/libvirt-sock → <dir>/qemu. nullopt for remote, session and other drivers.
-[[nodiscard]] std::optional<std::string> qemu_pid_dir(std::string_view uri);
 
 }  // namespace vmha::virt

@@ -16,12 +16,15 @@
 
 namespace vmha::virt {
 
-/// The unix socket of a local system libvirtd for `uri` (qemu:///system, qemu+unix:///system,
-/// with ?socket=… honoured; empty = the default), or nullopt when the URI is anything else.
-[[nodiscard]] std::optional<std::string> local_libvirt_socket(std::string_view uri);
-
 /// A Hypervisor that answers state() and facts(); every other call is an `invalid` error.
 /// Errors of kind `invalid` or `other` mean "ask the full agent".
+/// The socket is virt::local_daemon(uri)->socket.
 [[nodiscard]] std::unique_ptr<Hypervisor> make_wire_hypervisor(std::string socket_path);
+
+namespace detail {
+/// The wire client on a stream already connected (owned from now on): the fuzz target feeds
+/// it a socketpair.
+[[nodiscard]] std::unique_ptr<Hypervisor> wire_hypervisor_on(int connected);
+}  // namespace detail
 
 }  // namespace vmha::virt

@@ -26,6 +26,9 @@ class Document {
  public:
   /// Parses `text` without network access, entity substitution, DTD loading or error output.
   [[nodiscard]] static Result<Document> parse(std::string_view text, std::string_view what, ParseLimits limits = {});
+  /// As much of a malformed document as libxml2's recovery mode makes of it (same hardening);
+  /// nullopt when not even a root element comes out.
+  [[nodiscard]] static std::optional<Document> parse_tolerantly(std::string_view text, ParseLimits limits = {});
 
   [[nodiscard]] xmlNodePtr root() const { return xmlDocGetRootElement(doc_.get()); }
   [[nodiscard]] xmlDocPtr get() const { return doc_.get(); }

@@ -1,0 +1,52 @@
+// Finding the domain under its names, and what may still make it appear.
+#include <fmt/core.h>
+
+#include "VirtualDomain/job.hpp"
+
+namespace vmha::agents {
+
+Result<std::optional<virt::StateInfo>> read_state(Job& job, const virt::DomainRef& ref, const ocf::Deadline& deadline) {
+  // "no state" is transient (a domain starting or stopping): ask again, briefly.
+  for (;;) {
+    auto state = job.hypervisor.state(ref, deadline);
+    if (!state || !*state || (*state)->state != virt::DomainState::no_state || deadline.expired()) return state;
+    auto& clock = job.services.clock;
+    clock.sleep_until(std::min(deadline.at(), clock.now() + kPollInterval));
+  }
+}
+
+Result<std::optional<virt::StateInfo>> read_state(Job& job, const ocf::Deadline& deadline) {
+  return read_state(job, *job.target.ref, deadline);
+}
+
+Result<std::optional<Sighting>> find_running(Job& job, const ocf::Deadline& deadline) {
+  for (const auto& name : job.target.names()) {
+    auto state = read_state(job, name, deadline);
+    if (!state) return tl::unexpected(state.error());
+    if (*state && (*state)->state != virt::DomainState::shut_off)
+      return std::optional<Sighting>{Sighting{name, **state}};
+  }
+  return std::optional<Sighting>{};
+}
+
+std::optional<std::string> launch_may_land(Job& job) {
+  const auto& start = job.target.start;
+  if (!start || !start->launching) return std::nullopt;
+  const auto now = job.processes != nullptr ? job.processes->daemon_instance() : std::nullopt;
+  if (now && !start->daemon.empty() && *now != start->daemon) {
+    job.log().info(
+        "libvirt's daemon was restarted (was {}, now {}) since a start gave up on it: what it was "
+        "still doing for {} died with it",
+        start->daemon, *now, start->domain.label());
+    return std::nullopt;
+  }
+  return fmt::format(
+      "a start of {} gave up on a libvirt call that can still create the domain, and libvirt's daemon{} has not "
+      "been restarted since: vmha cannot prove the domain will not run here (restart libvirtd, or remove {} once "
+      "sure)",
+      start->domain.label(),
+      start->daemon.empty() ? "" : fmt::format(" (pid {})", start->daemon.substr(0, start->daemon.find(' '))),
+      job.records.path("domain"));
+}
+
+}  // namespace vmha::agents
