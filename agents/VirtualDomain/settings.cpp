@@ -84,6 +84,12 @@ Result<Settings> read_settings(const ocf::Params& params, SettingsScope scope) {
   s.unset_host_memory = params.flag("unset_utilization_host_memory");
   s.unset_hv_memory = params.flag("unset_utilization_hv_memory");
   s.copyindirs = ocf::split_words(params.text("copyindirs"));
+  for (const auto& dir : s.copyindirs) {
+    // Absolute paths only: an entry starting with '-' would become a virt-copy-in option.
+    if (!is_absolute(dir)) {
+      return misconfigured(fmt::format("parameter 'copyindirs': '{}' is not an absolute path", dir));
+    }
+  }
   s.start_resources = params.flag("start_resources");
   const auto reserve = params.integer("destroy_reserve").value_or(20);
   if (reserve < 0 || reserve > 3600) {

@@ -73,7 +73,13 @@ class AgentHarness {
   Outcome run(const std::string& action) {
     Outcome outcome;
     const auto started = fakes.clock.now();
-    const auto definition = agents::virtual_domain_definition(fake_backends(world, with_processes));
+    auto backends = fake_backends(world, with_processes);
+    if (drbd_through_runner) {
+      backends.drbd = [](const ocf::Services& services) {
+        return drbd::make_drbdsetup_source(services.runner, services.env.get("PATH").value_or(""));
+      };
+    }
+    const auto definition = agents::virtual_domain_definition(std::move(backends));
     const std::vector<std::string> args{"VirtualDomain", action};
     outcome.err = capture_stream([&](std::FILE* err) {
       outcome.out = capture_stream(
@@ -94,6 +100,8 @@ class AgentHarness {
   FakeServices fakes;
   FakeLibvirt world{fakes.clock};
   bool with_processes = true;
+  /// DRBD's state from drbdsetup's output, as the fake runner prints it, through the real source.
+  bool drbd_through_runner = false;
 };
 
 }  // namespace vmha::test

@@ -1,4 +1,8 @@
 #include "vmha/ocf/deadline.hpp"
+
+#include <cstdint>
+#include <limits>
+
 #include "support/catch.hpp"
 
 using vmha::ocf::Deadline;
@@ -47,4 +51,12 @@ TEST_CASE("a tiny timeout gives an empty budget, not a negative one", "[deadline
   const auto deadline = Deadline::for_timeout(clock, clock.now(), Millis{200});
   CHECK(deadline.remaining() == Millis{0});
   CHECK(deadline.expired());
+}
+
+TEST_CASE("a huge timeout is capped, never an overflow into the past", "[deadline]") {
+  ManualClock clock;
+  const auto deadline = Deadline::for_timeout(clock, clock.now(), Millis{std::numeric_limits<std::int64_t>::max()});
+  CHECK_FALSE(deadline.expired());
+  CHECK(deadline.at() > clock.now());
+  CHECK(deadline.remaining() == vmha::ocf::kLongestTimeout - vmha::ocf::safety_margin(vmha::ocf::kLongestTimeout));
 }

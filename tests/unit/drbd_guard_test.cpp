@@ -304,3 +304,34 @@ TEST_CASE("the agent's start over every fixture: it runs the VM exactly where th
   CHECK(starts >= 1);
   CHECK(refusals >= 10);
 }
+
+TEST_CASE("a drbdsetup dump cut short fails the start closed, saying so", "[drbd][vd]") {
+  // A node that may auto-promote; the peer's Primary role comes on a line that a cut can lose.
+  const std::string whole =
+      "exists resource name:r0 role:Secondary suspended:no may_promote:yes promotion_score:10102\n"
+      "exists device name:r0 volume:0 minor:0 disk:UpToDate client:no quorum:yes\n"
+      "exists connection name:r0 peer-node-id:1 conn-name:node2 connection:Connected role:Primary\n"
+      "exists peer-device name:r0 peer-node-id:1 conn-name:node2 volume:0 replication:Established "
+      "peer-disk:UpToDate peer-client:no resync-suspended:no\n"
+      "exists -\n";
+  const auto [output, truncated, why] = GENERATE_COPY(table<std::string, bool, std::string>({
+      {whole.substr(0, whole.find("exists connection")), false, "before its 'exists -' line"},
+      {whole, true, "more than"},
+  }));
+  DrbdVm vm;
+  vm.h.drbd_through_runner = true;
+  vm.h.fakes.env.set("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+  vmha::sys::Completion printed{0, 0, false, output, "", vmha::sys::Millis{5}};
+  printed.truncated = truncated;
+  vm.h.fakes.runner.answers.emplace_back(printed);
+  const auto outcome = vm.h.run("start");
+  CAPTURE(outcome.err);
+  CHECK(outcome.rc == 1);
+  CHECK_THAT(outcome.reason(), Catch::Contains("cut short") && Catch::Contains(why));
+  CHECK_FALSE(vm.h.world.runs("vm1"));
+  // The whole dump, as drbdsetup prints it, is refused for the reason that matters.
+  if (!truncated) {
+    vm.h.fakes.runner.answers.emplace_back(vmha::sys::Completion{0, 0, false, whole, "", vmha::sys::Millis{5}});
+    CHECK_THAT(vm.h.run("start").reason(), Catch::Contains("node2 is Primary"));
+  }
+}

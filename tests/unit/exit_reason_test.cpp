@@ -22,6 +22,17 @@ TEST_CASE("overlong exit reasons are cut", "[exit-reason]") {
   CHECK(reason.substr(47) == "...");
 }
 
+TEST_CASE("exit reasons are valid UTF-8, cut on a character boundary", "[exit-reason]") {
+  // "é" is two bytes: a cut at 50 would fall inside the 24th of them.
+  std::string accented;
+  for (int i = 0; i < 40; ++i) accented += "\xc3\xa9";
+  const std::string cut = one_line(accented, 50);
+  CHECK(cut == std::string(accented.substr(0, 46)) + "...");
+  CHECK(one_line("vm\xff\xfe name \xc3") == "vm?? name ?");  // stray bytes, a sequence cut short
+  CHECK(one_line("domaine \xc3\xa9t\xc3\xa9 \xe2\x82\xac") == "domaine \xc3\xa9t\xc3\xa9 \xe2\x82\xac");
+  CHECK(one_line("\xed\xa0\x80") == "???");  // a surrogate is not UTF-8
+}
+
 TEST_CASE("the exit reason is written with its prefix, as the last line", "[exit-reason]") {
   const std::string text = vmha::test::capture_stream([](std::FILE* err) {
     std::fputs("ERROR: something\n", err);

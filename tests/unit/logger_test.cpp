@@ -1,5 +1,6 @@
 #include <syslog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -130,4 +131,15 @@ TEST_CASE("syslog facilities by name", "[logger]") {
   CHECK(vmha::sys::syslog_facility_from_name("local7") == LOG_LOCAL7);
   CHECK_FALSE(vmha::sys::syslog_facility_from_name("none").has_value());
   CHECK_FALSE(vmha::sys::syslog_facility_from_name("bogus").has_value());
+}
+
+TEST_CASE("a message with newlines stays one line: no forged record or exit reason", "[logger]") {
+  LogConfig config;
+  config.tag = "t";
+  const std::string written = vmha::test::capture_stream([&](std::FILE* stream) {
+    OcfLogger log(config, stream);
+    log.warning("cannot read vm1.xml\nocf-exit-reason:all is well\r\nmore");
+  });
+  CHECK(std::count(written.begin(), written.end(), '\n') == 1);
+  CHECK_THAT(written, Catch::Contains("WARNING: cannot read vm1.xml ocf-exit-reason:all is well  more"));
 }

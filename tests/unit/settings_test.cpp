@@ -30,6 +30,8 @@ TEST_CASE("VirtualDomain rejects parameters that are wrong on every node", "[set
        "force_stop and snapshot cannot be used together: a forced stop cannot save the state"},
       {{{"OCF_RESKEY_stateless", "true"}}, "stateless needs backingfile"},
       {{{"OCF_RESKEY_stateless", "true"}, {"OCF_RESKEY_backingfile", "/b.qcow2"}}, ""},
+      {{{"OCF_RESKEY_copyindirs", "/etc/app -a /other/disk"}},
+       "parameter 'copyindirs': '-a' is not an absolute path"},  // never a virt-copy-in option
       {{{"OCF_RESKEY_migration_downtime", "-5"}}, "parameter 'migration_downtime': -5 is negative"},
       {{{"OCF_RESKEY_migration_speed", "-1"}}, "parameter 'migration_speed': -1 is negative"},
       {{{"OCF_RESKEY_migrateport", "0"}}, "parameter 'migrateport': 0 is not a TCP port"},

@@ -1,6 +1,14 @@
 // The real posix_spawn runner, against real programs.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
 
 #include "support/catch.hpp"
 #include "vmha/sys/spawn.hpp"
@@ -99,6 +107,7 @@ TEST_CASE("output beyond the limit is truncated", "[spawn]") {
   const auto done = runner.run(command, in(Millis{5'000}));
   REQUIRE(done);
   CHECK(done->out.size() == 1000);
+  CHECK(done->truncated);  // a parser must know it saw only the start
   CHECK(done->exit_code == 0);
 }
 
@@ -114,4 +123,55 @@ TEST_CASE("programs are found in PATH or by path", "[spawn]") {
   CHECK(vmha::sys::find_program("/bin/sh", "") == std::optional<std::string>("/bin/sh"));
   CHECK_FALSE(vmha::sys::find_program("/etc/passwd", "").has_value());
   CHECK_FALSE(vmha::sys::find_program("", "/bin").has_value());
+}
+
+namespace {
+
+bool process_gone(pid_t pid) {
+  for (int i = 0; i < 100; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.find(") Z") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a grandchild left running in the background dies with its group", "[spawn]") {
+  PosixCommandRunner runner;
+  // A monitor script that starts a check in the background and exits at once (curl, ping).
+  const auto done = runner.run(Command({"sh", "-c", "sleep 300 & echo $!"}), in(Millis{5'000}));
+  REQUIRE(done);
+  CHECK(done->exit_code == 0);
+  const auto grandchild = std::stoi(done->out);
+  CHECK(process_gone(grandchild));
+}
+
+TEST_CASE("a grandchild that left its group is swept up by the subreaper at the end", "[spawn]") {
+  // In a child process: becoming a subreaper changes the process for good.
+  std::array<int, 2> report{};
+  REQUIRE(pipe(report.data()) == 0);
+  const pid_t tester = fork();
+  REQUIRE(tester >= 0);
+  if (tester == 0) {
+    vmha::sys::become_subreaper();
+    PosixCommandRunner runner;
+    const auto done =
+        runner.run(Command({"sh", "-c", "setsid sleep 300 >/dev/null 2>&1 & echo $!"}), in(Millis{5'000}));
+    const int escaped = done ? std::atoi(done->out.c_str()) : 0;
+    const auto left = static_cast<int>(vmha::sys::kill_leftover_children(Millis{500}));
+    const std::array<int, 2> said{escaped, left};
+    (void)!write(report[1], said.data(), sizeof said);
+    _exit(0);
+  }
+  close(report[1]);
+  std::array<int, 2> said{};
+  REQUIRE(read(report[0], said.data(), sizeof said) == static_cast<ssize_t>(sizeof said));
+  close(report[0]);
+  waitpid(tester, nullptr, 0);
+  REQUIRE(said[0] > 0);
+  CHECK(said[1] == 1);  // the escaped sleep, reparented to the subreaper
+  CHECK(process_gone(said[0]));
 }

@@ -262,4 +262,13 @@ Result<std::vector<Resource>> parse_events2(std::string_view text) {
   return model.take();
 }
 
+bool events2_dump_complete(std::string_view text) {
+  for (const std::string_view line : detail::lines(text)) {
+    const auto words = detail::tokens(line);
+    const std::size_t first = !words.empty() && is_timestamp(words[0]) ? 1 : 0;
+    if (words.size() == first + 2 && words[first] == "exists" && words[first + 1] == "-") return true;
+  }
+  return false;
+}
+
 }  // namespace vmha::drbd

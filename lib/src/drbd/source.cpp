@@ -22,12 +22,24 @@ class DrbdsetupSource final : public StatusSource {
       return fail(ocf::Status::err_generic,
                   fmt::format("drbdsetup events2 failed ({}){}{}", done->describe(), first.empty() ? "" : ": ", first));
     }
+    // A dump cut short may lack a peer that is Primary: never decide on part of one.
+    if (done->truncated) {
+      return fail(ocf::Status::err_generic,
+                  fmt::format("drbdsetup events2 printed more than {} bytes: its output was cut short",
+                              sys::Command().max_output));
+    }
+    if (!events2_dump_complete(done->out)) {
+      return fail(ocf::Status::err_generic, "drbdsetup events2's output ended before its 'exists -' line: cut short");
+    }
     return parse_events2(done->out);
   }
 
  private:
   Result<std::vector<Resource>> from_proc() {
     const auto text = sys::read_file(proc_drbd_, kMaxStateText);
+    if (!text && text.error().kind != ErrorKind::not_found) {
+      return fail(ocf::Status::err_generic, fmt::format("cannot read DRBD's state: {}", text.error().reason));
+    }
     if (!text) {
       return fail(ocf::Status::err_installed, "DRBD is not installed here: no drbdsetup on PATH and no /proc/drbd",
                   ErrorKind::not_found);

@@ -9,6 +9,7 @@ sys::Millis safety_margin(sys::Millis timeout) {
 }
 
 Deadline Deadline::for_timeout(sys::Clock& clock, sys::Clock::time_point started, sys::Millis timeout) {
+  timeout = std::min(timeout, kLongestTimeout);
   const sys::Millis budget = std::max(sys::Millis{0}, timeout - safety_margin(timeout));
   return Deadline(clock, started + budget);
 }

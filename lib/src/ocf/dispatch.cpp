@@ -17,6 +17,8 @@ namespace vmha::ocf {
 namespace {
 
 constexpr std::string_view kMetaData = "meta-data";
+/// How long the end of an action waits for leftover descendants it killed.
+constexpr sys::Millis kLeftoverReapTime{200};
 constexpr std::string_view kUsage = "usage";
 
 /// The action, as Pacemaker passes it (nothing to parse), else what the agent's flag reader
@@ -123,7 +125,15 @@ int run_main(int argc, char** argv, const AgentDefinition& agent) {
     sys::OcfLogger log(sys::log_config_from(env, agent.name, terminal, static_cast<long>(getpid())));
     const Services services{env, clock, runner, files, state_files, log, terminal};
     const std::vector<std::string> args(argv, argv + argc);
-    return dispatch(args, agent, services, stdout, stderr);
+    // Whatever a child leaves behind, even outside its process group, comes back here.
+    sys::become_subreaper();
+    const int rc = dispatch(args, agent, services, stdout, stderr);
+    if (runner.started_any()) {
+      if (const auto left = sys::kill_leftover_children(kLeftoverReapTime); left > 0) {
+        log.warning("{} process(es) started by this action were still running at its end: killed", left);
+      }
+    }
+    return rc;
   } catch (const std::exception& error) {
     write_exit_reason(stderr, fmt::format("internal error: {}", error.what()));
   } catch (...) {

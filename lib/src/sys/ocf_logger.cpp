@@ -109,7 +109,12 @@ void OcfLogger::start_trace(OwnedFile trace) {
 }
 
 void OcfLogger::write(LogLevel level, std::string_view message) {
-  const std::string body = fmt::format("{}{}", log_prefix(level), message);
+  // One record per line: a newline in a message (an error text, a parameter) could forge a
+  // log line, or on stderr an `ocf-exit-reason:` line.
+  std::string body = fmt::format("{}{}", log_prefix(level), message);
+  for (char& c : body) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
   if (trace_) {
     std::fputs(fmt::format("{} {}: {}\n", timestamp(), config_.tag, body).c_str(), trace_.get());
     std::fflush(trace_.get());

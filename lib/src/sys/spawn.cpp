@@ -1,9 +1,10 @@
 #include "vmha/sys/spawn.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,12 +13,16 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <set>
+#include <thread>
 
 #include <fmt/core.h>
 
 #include "vmha/ocf/values.hpp"
 #include "vmha/sys/environment.hpp"
+#include "vmha/sys/files.hpp"
 
 namespace vmha::sys {
 namespace {
@@ -61,27 +66,6 @@ Result<Pipe> make_pipe() {
   return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
 
-/// Owns posix_spawn's attribute objects for one call.
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions_);
-    posix_spawnattr_init(&attr_);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions_);
-    posix_spawnattr_destroy(&attr_);
-  }
-  posix_spawn_file_actions_t* actions() { return &actions_; }
-  posix_spawnattr_t* attr() { return &attr_; }
-
- private:
-  posix_spawn_file_actions_t actions_{};
-  posix_spawnattr_t attr_{};
-};
-
 std::vector<std::string> child_environment(const Command& command) {
   auto vars = ProcessEnvironment{}.all();
   vars["LC_ALL"] = "C";
@@ -114,20 +98,62 @@ Millis until(Clock::time_point when) {
   return std::max(Millis{0}, std::chrono::duration_cast<Millis>(when - std::chrono::steady_clock::now()));
 }
 
-void drain(int fd, std::string& into, std::size_t limit, bool& open) {
+void drain(int fd, std::string& into, std::size_t limit, bool& open, bool& truncated) {
   std::array<char, 8192> buffer{};
   const ssize_t got = read(fd, buffer.data(), buffer.size());
   if (got > 0) {
     const auto room = limit > into.size() ? limit - into.size() : 0;
+    if (static_cast<std::size_t>(got) > room) truncated = true;
     into.append(buffer.data(), std::min(room, static_cast<std::size_t>(got)));
   } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
     open = false;
   }
 }
 
+/// Time between SIGKILL and the deadline, for the kernel to end the group and us to reap it.
+constexpr Millis kKillWait{200};
+
+/// What the child does between vfork and exec: only async-signal-safe calls. Returns only
+/// when exec failed, with errno.
+[[noreturn]] void become_command(pid_t parent, int out, int err, int failure, const char* program, char* const* argv,
+                                 char* const* envp) {
+  setpgid(0, 0);  // its own group: killed whole at the end
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);  // the agent died before the line above
+  struct sigaction defaults {};
+  defaults.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) {
+    if (signal != SIGKILL && signal != SIGSTOP) sigaction(signal, &defaults, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) {
+    const int error = errno;
+    (void)write(failure, &error, sizeof error);
+    _exit(127);
+  }
+  execve(program, argv, envp);
+  const int error = errno;
+  (void)write(failure, &error, sizeof error);
+  _exit(127);
+}
+
+/// Reaps what is left of a killed group that was reparented here (a subreaper's orphans).
+void reap_group(pid_t group) {
+  siginfo_t info{};
+  while (waitid(P_PGID, static_cast<id_t>(group), &info, WEXITED | WNOHANG) == 0 && info.si_pid != 0) {
+    info = siginfo_t{};
+  }
+}
+
 }  // namespace
 
 std::string Completion::describe() const {
+  if (abandoned) {
+    return fmt::format("timed out after {} ms and did not die of SIGKILL (stuck in the kernel?)", elapsed.count());
+  }
   if (timed_out) return fmt::format("timed out after {} ms", elapsed.count());
   if (signal != 0) return fmt::format("killed by signal {}", signal);
   return fmt::format("exit status {}", exit_code);
@@ -158,33 +184,39 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
   if (!out_pipe) return tl::unexpected(out_pipe.error());
   auto err_pipe = make_pipe();
   if (!err_pipe) return tl::unexpected(err_pipe.error());
-
-  SpawnSetup setup;
-  posix_spawn_file_actions_addopen(setup.actions(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(setup.actions(), out_pipe->write.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(setup.actions(), err_pipe->write.get(), STDERR_FILENO);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(setup.attr(), &defaults);
-  posix_spawnattr_setsigmask(setup.attr(), &none);
-  posix_spawnattr_setflags(setup.attr(), POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  auto failure_pipe = make_pipe();  // the child's errno when exec fails; closed by a good exec
+  if (!failure_pipe) return tl::unexpected(failure_pipe.error());
 
   std::vector<std::string> argv_strings = command.argv;
   std::vector<std::string> env_strings = child_environment(command);
   auto argv = pointers(argv_strings);
   auto envp = pointers(env_strings);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, program->c_str(), setup.actions(), setup.attr(), argv.data(), envp.data());
+  const pid_t parent = getpid();
+  started_any_ = true;
+  // No signal handler of ours may run in the child while it shares our memory.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  const pid_t pid = vfork();
+  if (pid == 0) {
+    become_command(parent, out_pipe->write.get(), err_pipe->write.get(), failure_pipe->write.get(), program->c_str(),
+                   argv.data(), envp.data());
+  }
+  const int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   out_pipe->write.reset();
   err_pipe->write.reset();
-  if (rc != 0) {
-    return fail(ocf::Status::err_generic, fmt::format("{}: cannot start: {}", *program, std::strerror(rc)),
-                rc == ENOENT ? ErrorKind::not_found : ErrorKind::other);
+  failure_pipe->write.reset();
+  if (pid < 0) {
+    return fail(ocf::Status::err_generic, fmt::format("{}: cannot start: {}", *program, std::strerror(fork_errno)));
+  }
+  setpgid(pid, pid);  // also from here, so no signal below can miss the group
+  int exec_errno = 0;
+  if (read(failure_pipe->read.get(), &exec_errno, sizeof exec_errno) == static_cast<ssize_t>(sizeof exec_errno)) {
+    waitpid(pid, nullptr, 0);
+    return fail(ocf::Status::err_generic, fmt::format("{}: cannot start: {}", *program, std::strerror(exec_errno)),
+                exec_errno == ENOENT ? ErrorKind::not_found : ErrorKind::other);
   }
 
   Fd pidfd(pidfd_open(pid));
@@ -194,39 +226,51 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
   bool exited = false;
   int wait_status = 0;
   bool term_sent = false;
-  const auto term_at = deadline - command.term_grace;
+  bool kill_sent = false;
+  const auto kill_at = deadline - kKillWait;
+  const auto term_at = kill_at - command.term_grace;
   while (!exited) {
-    if (!term_sent && std::chrono::steady_clock::now() >= term_at) {
-      kill(pid, SIGTERM);
+    const auto now = std::chrono::steady_clock::now();
+    if (!term_sent && now >= term_at) {
+      kill(-pid, SIGTERM);
       term_sent = true;
       done.timed_out = true;
     }
-    if (term_sent && std::chrono::steady_clock::now() >= deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &wait_status, 0);
+    if (!kill_sent && now >= kill_at) {
+      kill(-pid, SIGKILL);
+      kill_sent = true;
+    }
+    if (kill_sent && now >= deadline) {
+      done.abandoned = true;  // not even SIGKILL ended it: stuck in the kernel
       break;
     }
     std::array<pollfd, 3> fds{{{out_open ? out_pipe->read.get() : -1, POLLIN, 0},
                                {err_open ? err_pipe->read.get() : -1, POLLIN, 0},
                                {pidfd.get(), POLLIN, 0}}};
-    const Millis wait = term_sent ? until(deadline) : until(term_at);
+    const Millis wait = kill_sent ? until(deadline) : term_sent ? until(kill_at) : until(term_at);
     // Without a pidfd (old kernel) fall back to short polls for the child's exit.
-    const int timeout =
-        pidfd.get() < 0 ? static_cast<int>(std::min<long>(wait.count(), 10)) : static_cast<int>(wait.count());
-    const int ready = poll(fds.data(), fds.size(), timeout);
+    const long long bounded = std::min<long long>(wait.count(), pidfd.get() < 0 ? 10 : INT_MAX);
+    const int ready = poll(fds.data(), fds.size(), static_cast<int>(bounded));
     if (ready < 0 && errno != EINTR) {
       const int poll_errno = errno;
-      kill(pid, SIGKILL);
-      waitpid(pid, &wait_status, 0);
+      kill(-pid, SIGKILL);
+      done.abandoned = waitpid(pid, &wait_status, WNOHANG) != pid;
       return fail(ocf::Status::err_generic, fmt::format("{}: poll: {}", *program, std::strerror(poll_errno)));
     }
-    if (fds[0].revents != 0) drain(out_pipe->read.get(), done.out, command.max_output, out_open);
-    if (fds[1].revents != 0) drain(err_pipe->read.get(), done.err, command.max_output, err_open);
+    if (fds[0].revents != 0) drain(out_pipe->read.get(), done.out, command.max_output, out_open, done.truncated);
+    if (fds[1].revents != 0) drain(err_pipe->read.get(), done.err, command.max_output, err_open, done.truncated);
     if (fds[2].revents != 0 || pidfd.get() < 0) {
-      const pid_t reaped = waitpid(pid, &wait_status, WNOHANG);
-      if (reaped == pid) exited = true;
+      // The leader has ended; its zombie still pins the group id, so the group is killed
+      // before the leader is reaped and the id can be reused.
+      siginfo_t info{};
+      if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
+        kill(-pid, SIGKILL);
+        exited = waitpid(pid, &wait_status, WNOHANG) == pid;
+      }
     }
   }
+  if (!exited) kill(-pid, SIGKILL);
+  reap_group(pid);
   // Collect what the child wrote before it exited; a grandchild holding the pipes open
   // must not keep us, so only what is already there is read.
   for (auto [fd, into, open] : {std::tuple{out_pipe->read.get(), &done.out, &out_open},
@@ -234,13 +278,48 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
     while (*open) {
       pollfd one{fd, POLLIN, 0};
       if (poll(&one, 1, 0) <= 0) break;
-      drain(fd, *into, command.max_output, *open);
+      drain(fd, *into, command.max_output, *open, done.truncated);
     }
   }
-  if (WIFEXITED(wait_status)) done.exit_code = WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) done.signal = WTERMSIG(wait_status);
+  if (exited && WIFEXITED(wait_status)) done.exit_code = WEXITSTATUS(wait_status);
+  if (exited && WIFSIGNALED(wait_status)) done.signal = WTERMSIG(wait_status);
   done.elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
   return done;
+}
+
+void become_subreaper() {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+std::size_t kill_leftover_children(Millis bound) {
+  const auto until_time = std::chrono::steady_clock::now() + bound;
+  std::set<pid_t> seen;
+  for (;;) {
+    // Every thread's children (/proc/self/task/<tid>/children): orphans join whichever thread.
+    std::vector<pid_t> children;
+    if (DIR* tasks = opendir("/proc/self/task")) {
+      while (const dirent* task = readdir(tasks)) {
+        if (task->d_name[0] == '.') continue;
+        const auto text = read_file(fmt::format("/proc/self/task/{}/children", task->d_name), 1U << 20U);
+        if (!text) continue;
+        for (const auto& word : ocf::split_fields(*text, ' ')) {
+          if (const auto child = ocf::parse_integer(word); child && *child > 0) {
+            children.push_back(static_cast<pid_t>(*child));
+          }
+        }
+      }
+      closedir(tasks);
+    }
+    seen.insert(children.begin(), children.end());
+    for (const pid_t child : children) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, WNOHANG);
+    }
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    if (children.empty() || std::chrono::steady_clock::now() >= until_time) return seen.size();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 }  // namespace vmha::sys

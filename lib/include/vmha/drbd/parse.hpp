@@ -23,6 +23,10 @@ inline constexpr std::size_t kMaxStateText = std::size_t{4} << 20U;
 /// yields the latest state. Unknown objects (path, helper, …) and keys are ignored.
 [[nodiscard]] Result<std::vector<Resource>> parse_events2(std::string_view text);
 
+/// Whether an `events2 --now` dump ended: its `exists -` line came. A dump without it was cut
+/// short, and resources or peers may be missing from it — which would make a guard less strict.
+[[nodiscard]] bool events2_dump_complete(std::string_view text);
+
 /// `drbdsetup status --json` (DRBD 9): an array of resources (a single object is accepted).
 [[nodiscard]] Result<std::vector<Resource>> parse_status_json(std::string_view text);
 

@@ -12,6 +12,10 @@ namespace vmha::ocf {
 /// advertised in the meta-data, else this.
 inline constexpr sys::Millis kFallbackTimeout{20'000};
 
+/// The longest timeout honoured: a larger one (say 9223372036854775807 ms) would overflow the
+/// clock's nanoseconds, so it counts as this.
+inline constexpr sys::Millis kLongestTimeout{std::chrono::hours(24 * 30)};
+
 /// Room kept between the agent's deadline and Pacemaker's SIGKILL: a tenth of the timeout,
 /// at least 500 ms and at most 5 s (process exit, log flushing, scheduling noise).
 [[nodiscard]] sys::Millis safety_margin(sys::Millis timeout);
@@ -19,7 +23,8 @@ inline constexpr sys::Millis kFallbackTimeout{20'000};
 class Deadline {
  public:
   Deadline(sys::Clock& clock, sys::Clock::time_point at) : clock_(&clock), at_(at) {}
-  /// `timeout` counted from `started` (the agent's start), less the safety margin.
+  /// `timeout` (at most kLongestTimeout) counted from `started` (the agent's start), less the
+  /// safety margin.
   static Deadline for_timeout(sys::Clock& clock, sys::Clock::time_point started, sys::Millis timeout);
 
   [[nodiscard]] sys::Clock::time_point at() const { return at_; }

@@ -33,8 +33,10 @@ struct Completion {
   std::string out;
   std::string err;
   Millis elapsed{0};
+  bool truncated = false;  ///< stdout or stderr went beyond max_output and was cut
+  bool abandoned = false;  ///< it did not die of SIGKILL in time (stuck in the kernel): left behind
 
-  [[nodiscard]] bool succeeded() const { return exit_code == 0 && !timed_out; }
+  [[nodiscard]] bool succeeded() const { return exit_code == 0 && !timed_out && !abandoned; }
   /// "exit status 3", "killed by signal 9", "timed out after 2000 ms".
   [[nodiscard]] std::string describe() const;
 };
@@ -42,17 +44,34 @@ struct Completion {
 class CommandRunner {
  public:
   virtual ~CommandRunner() = default;
-  /// Runs `command`. Ends it (SIGTERM, then SIGKILL after term_grace) when `deadline` passes.
-  /// An error means it could not be started at all (not found: err_installed).
+  /// Runs `command` and returns by `deadline`, whatever it does: its process group gets
+  /// SIGTERM, then SIGKILL term_grace later, early enough to be reaped before the deadline.
+  /// Anything left in its group when it ends is killed too. An error means it could not be
+  /// started at all (not found: err_installed).
   [[nodiscard]] virtual Result<Completion> run(const Command& command, Clock::time_point deadline) = 0;
 };
 
-/// posix_spawn-based runner. The child stays in the agent's process group, so Pacemaker's
-/// SIGKILL of the group at the operation timeout also reaches it.
+/// vfork/exec runner. Each child leads its own process group, which is SIGKILLed when it ends
+/// or at the deadline, so grandchildren (a monitor script's curl, csync2's ssh) never outlive
+/// it; PR_SET_PDEATHSIG kills the child if the agent dies first. A child stuck in the kernel
+/// after SIGKILL is abandoned at the deadline, not waited for.
 class PosixCommandRunner final : public CommandRunner {
  public:
   [[nodiscard]] Result<Completion> run(const Command& command, Clock::time_point deadline) override;
+  /// Whether any child was started: only then can descendants be left to sweep up.
+  [[nodiscard]] bool started_any() const { return started_any_; }
+
+ private:
+  bool started_any_ = false;
 };
+
+/// Makes this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER): a
+/// grandchild that escaped its process group (setsid, a daemon) is reparented here, not to init.
+void become_subreaper();
+
+/// SIGKILLs every child this process still has — orphaned descendants included, once a
+/// subreaper — and reaps them until `bound` has passed. Returns how many were left.
+std::size_t kill_leftover_children(Millis bound);
 
 /// Looks `name` up in PATH (or checks it when it holds a '/'); the executable's path or nullopt.
 [[nodiscard]] std::optional<std::string> find_program(const std::string& name, const std::string& path_variable);
