@@ -365,20 +365,33 @@ Result<std::string> FakeHypervisor::uri(const ocf::Deadline& d) {
   return std::string("fake:///system");
 }
 
-virt::ProcessCheck FakeQemuProcesses::check(const virt::DomainRef& domain) {
-  world_.calls.push_back("proc-check " + domain.name);
-  return check_pid(domain, 4242);
-}
+namespace {
 
-virt::ProcessCheck FakeQemuProcesses::check_pid(const virt::DomainRef& domain, int /*pid*/) {
-  const auto evidence =
-      world_.evidence.value_or(world_.runs(domain.name) ? virt::Evidence::running : virt::Evidence::gone);
+virt::ProcessCheck shown(virt::Evidence evidence, const virt::DomainRef& domain) {
   switch (evidence) {
     case virt::Evidence::running: return {virt::Evidence::running, 4242, "QEMU pid 4242 runs " + domain.label()};
     case virt::Evidence::gone: return {virt::Evidence::gone, 0, "no pid file"};
     case virt::Evidence::unknown: break;
   }
   return {virt::Evidence::unknown, 0, "no QEMU run directory"};
+}
+
+}  // namespace
+
+virt::ProcessCheck FakeQemuProcesses::check(const virt::DomainRef& domain) {
+  world_.calls.push_back("proc-check " + domain.name);
+  // The pid file: libvirt writes it while the domain runs and removes it when it lets go,
+  // even of a QEMU that lingers.
+  world_.settle();
+  const auto it = world_.domains.find(domain.name);
+  const bool listed = it != world_.domains.end() && it->second.state.state != DomainState::shut_off;
+  return shown(world_.evidence.value_or(listed ? virt::Evidence::running : virt::Evidence::gone), domain);
+}
+
+virt::ProcessCheck FakeQemuProcesses::check_pid(const virt::DomainRef& domain, int /*pid*/) {
+  // A pid seen before: /proc tells whether that process still lives, lingering or not.
+  return shown(world_.evidence.value_or(world_.runs(domain.name) ? virt::Evidence::running : virt::Evidence::gone),
+               domain);
 }
 
 Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::Deadline& /*deadline*/) {
