@@ -29,6 +29,36 @@ Result<std::optional<Sighting>> find_running(Job& job, const ocf::Deadline& dead
   return std::optional<Sighting>{};
 }
 
+bool name_by_label(Job& job) {
+  const std::string& resource = job.request.call.resource;
+  if (resource.empty()) return false;
+  const auto found = job.hypervisor.labelled(resource, job.query_deadline());
+  if (!found) {
+    job.log().warning("cannot ask libvirt for a domain labelled as {}'s: {}", resource, found.error().reason);
+    return false;
+  }
+  for (const auto& ref : *found) {
+    job.log().warning("domain {} runs here labelled as {}'s, though nothing else names it", ref.label(), resource);
+    job.target.add_name(ref);
+  }
+  return true;
+}
+
+std::string unnamed_and_unasked(const Job& job) {
+  return fmt::format(
+      "{}; nothing else on this node names its domain, and libvirt cannot be asked for one labelled "
+      "as {}'s: whether it runs here is unknown",
+      job.target.config_problem->reason, job.request.call.resource);
+}
+
+void label_domain(Job& job, const virt::DomainRef& ref) {
+  const std::string& resource = job.request.call.resource;
+  if (resource.empty()) return;
+  if (auto labelled = job.hypervisor.label(ref, resource, job.query_deadline()); !labelled) {
+    job.log().warning("domain {} not labelled as {}'s: {}", ref.label(), resource, labelled.error().reason);
+  }
+}
+
 std::optional<std::string> launch_may_land(Job& job) {
   const auto& start = job.target.start;
   if (!start || !start->launching) return std::nullopt;

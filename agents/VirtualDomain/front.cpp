@@ -58,6 +58,12 @@ class Watched final : public virt::Hypervisor {
     return note(inner_->migrate(d, r, t, w));
   }
   Result<std::string> uri(const ocf::Deadline& t) override { return note(inner_->uri(t)); }
+  Result<void> label(const virt::DomainRef& d, const std::string& r, const ocf::Deadline& t) override {
+    return note(inner_->label(d, r, t));
+  }
+  Result<std::vector<virt::DomainRef>> labelled(const std::string& r, const ocf::Deadline& t) override {
+    return note(inner_->labelled(r, t));
+  }
 
  private:
   template <typename T>

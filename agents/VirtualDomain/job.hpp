@@ -97,6 +97,14 @@ void update_utilization(Job& job);
 /// The first of the target's names under which a domain exists and is not shut off; nullopt
 /// when libvirt proves every name absent or shut off. The first error ends the search.
 [[nodiscard]] Result<std::optional<Sighting>> find_running(Job& job, const ocf::Deadline& deadline);
+/// When nothing else names the domain: adds the active domains libvirt shows labelled as this
+/// resource's (a migration brings its label along). False when libvirt could not be asked.
+bool name_by_label(Job& job);
+/// The reason monitor and stop give when a config is there but unusable, nothing else names the
+/// domain, and libvirt cannot be asked for a labelled one: no proof either way.
+[[nodiscard]] std::string unnamed_and_unasked(const Job& job);
+/// Labels the running domain as this resource's; a failure only warns.
+void label_domain(Job& job, const virt::DomainRef& ref);
 /// Why an absent domain may still appear: a start gave up on a libvirt call that can still
 /// create it, and the daemon that took the call may still carry it out. nullopt: nothing pending.
 [[nodiscard]] std::optional<std::string> launch_may_land(Job& job);

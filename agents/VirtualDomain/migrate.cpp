@@ -231,6 +231,8 @@ Result<Status> migrate_to(Job& job) {
 }
 
 Result<Status> migrate_from(Job& job) {
+  // Nothing here names it (a config unusable on this node): the label it brought along does.
+  if (!job.target.ref) name_by_label(job);
   if (!job.target.ref) return tl::unexpected(*job.target.config_problem);
   const auto& ref = *job.target.ref;
   const bool migrating = !job.request.call.migrate_source.empty() || !job.request.call.migrate_target.empty();
@@ -254,14 +256,15 @@ Result<Status> migrate_from(Job& job) {
     }
     clock.sleep_until(std::min(job.deadline().at(), clock.now() + kPollInterval));
   }
-  if (auto ok = wait_scripts(job); !ok) return tl::unexpected(ok.error());
-  if (job.settings.save_config) save_definition(job);
   if (auto written = job.records.remember_start({ref, false, {}}); !written) {
     return fail(Status::err_generic,
                 fmt::format("domain {} arrived, but its start record cannot be written ({}): a later stop without "
                             "the config could not find it",
                             ref.label(), written.error().reason));
   }
+  label_domain(job, ref);
+  if (auto ok = wait_scripts(job); !ok) return tl::unexpected(ok.error());
+  if (job.settings.save_config) save_definition(job);
   job.log().info("domain {} runs here after its migration from {}", ref.label(),
                  job.request.call.migrate_source.empty() ? "another node" : job.request.call.migrate_source);
   return Status::success;

@@ -62,6 +62,10 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
 
 Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
+  const bool asked = job.target.ref || name_by_label(job);
+  if (!job.target.ref && !asked && job.target.config_state != ConfigState::missing) {
+    return fail(Status::err_generic, unnamed_and_unasked(job));
+  }
   if (!job.target.ref) {
     // Nothing names a domain — no config (or one unusable past reading), no record of a start
     // or of a good read here since boot: the config-missing rule, this node never ran it.

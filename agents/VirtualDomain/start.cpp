@@ -214,6 +214,7 @@ Result<Status> start(Job& job) {
                                   "without the config could not find it",
                                   ref.label(), written.error().reason));
         }
+        label_domain(job, ref);
         return Status::success;
       case DomainState::crashed:
       case DomainState::pm_suspended:
@@ -243,6 +244,7 @@ Result<Status> start(Job& job) {
     if (auto ok = launch(job, defined); !ok) return tl::unexpected(failed(ok.error(), "cannot start"));
   }
   if (auto ok = wait_running(job); !ok) return tl::unexpected(ok.error());
+  label_domain(job, ref);
   if (auto ok = wait_scripts(job); !ok) return tl::unexpected(ok.error());
   virt::DomainRef started = ref;
   if (auto facts = job.hypervisor.facts(ref, job.query_deadline()); facts && started.uuid.empty())

@@ -200,6 +200,10 @@ void save_definition(Job& job) {
 }
 
 Result<Status> stop(Job& job) {
+  const bool asked = job.target.ref || name_by_label(job);
+  if (!job.target.ref && !asked && job.target.config_state != ConfigState::missing) {
+    return fail(Status::err_generic, unnamed_and_unasked(job));
+  }
   if (!job.target.ref) {
     // Nothing names a domain and there is no record of a start here since boot (HA_RSCTMP is
     // emptied at boot): the config-missing rule.

@@ -327,6 +327,10 @@ Result<virt::MigrationReport> FakeHypervisor::migrate(const virt::DomainRef& ref
                 ErrorKind::invalid);
   }
   const auto peer = world_.peers.find(request.destination);
+  if (peer != world_.peers.end() && peer->second->hung.count("*") != 0) {
+    world_.clock.sleep_until(d.at());
+    return fail(ocf::Status::err_generic, "the destination's libvirtd did not answer", ErrorKind::timed_out);
+  }
   if (peer == world_.peers.end() || peer->second->unreachable) {
     return fail(ocf::Status::err_generic,
                 fmt::format("cannot connect to the destination {}: Connection refused", request.destination),
@@ -358,6 +362,23 @@ Result<virt::MigrationReport> FakeHypervisor::migrate(const virt::DomainRef& ref
     world_.domains.erase(ref.name);
   }
   return virt::MigrationReport{std::chrono::duration_cast<sys::Millis>(world_.clock.now() - began)};
+}
+
+Result<void> FakeHypervisor::label(const virt::DomainRef& ref, const std::string& resource, const ocf::Deadline& d) {
+  if (auto error = enter("label", ref.name, d)) return tl::unexpected(*error);
+  auto domain = lookup(ref);
+  if (!domain) return tl::unexpected(domain.error());
+  (*domain)->label = resource;
+  return {};
+}
+
+Result<std::vector<virt::DomainRef>> FakeHypervisor::labelled(const std::string& resource, const ocf::Deadline& d) {
+  if (auto error = enter("labelled", resource, d)) return tl::unexpected(*error);
+  std::vector<virt::DomainRef> found;
+  for (const auto& [name, domain] : world_.domains) {
+    if (domain.label == resource && domain.state.state != DomainState::shut_off) found.push_back({name, domain.uuid});
+  }
+  return found;
 }
 
 Result<std::string> FakeHypervisor::uri(const ocf::Deadline& d) {

@@ -32,6 +32,7 @@ struct FakeDomain {
   bool obeys_shutdown = true;       ///< a guest that reacts to ACPI
   sys::Millis shutdown_takes{300};  ///< from the request to "shut off"
   std::optional<sys::Clock::time_point> off_at;
+  std::string label;  ///< the resource whose label the live domain carries
 };
 
 /// How a fake migration behaves.
@@ -129,6 +130,9 @@ class FakeHypervisor final : public virt::Hypervisor {
   Result<virt::MigrationReport> migrate(const virt::DomainRef& domain, const virt::MigrationRequest& request,
                                         const ocf::Deadline& deadline, virt::MigrationWatcher& watcher) override;
   Result<std::string> uri(const ocf::Deadline& deadline) override;
+  Result<void> label(const virt::DomainRef& domain, const std::string& resource,
+                     const ocf::Deadline& deadline) override;
+  Result<std::vector<virt::DomainRef>> labelled(const std::string& resource, const ocf::Deadline& deadline) override;
 
  private:
   /// Records the call, moves time, applies scripts. An error means the call fails with it.

@@ -20,13 +20,13 @@ namespace {
 
 constexpr const char* kOldUuid = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 
-enum class Truth { absent, running, running_old_uuid, paused_ioerror, shut_off, landing };
+enum class Truth { absent, running, running_old_uuid, running_labelled, paused_ioerror, shut_off, landing };
 enum class Libvirt { answers, unreachable, hung, state_fails, destroy_fails, destroy_leaves_qemu, create_lands_late };
 enum class Proc { honest, unreadable };
 enum class Records { none, start, identity, both, launching, launching_restarted };
 enum class Config { usable, missing, unreadable, hung, fifo, cut_after_uuid, empty };
 
-constexpr std::array kTruths{Truth::absent,         Truth::running,  Truth::running_old_uuid,
+constexpr std::array kTruths{Truth::absent,         Truth::running,  Truth::running_old_uuid, Truth::running_labelled,
                              Truth::paused_ioerror, Truth::shut_off, Truth::landing};
 constexpr std::array kLibvirts{Libvirt::answers,          Libvirt::unreachable,   Libvirt::hung,
                                Libvirt::state_fails,      Libvirt::destroy_fails, Libvirt::destroy_leaves_qemu,
@@ -38,9 +38,10 @@ constexpr std::array kConfigs{Config::usable, Config::missing,        Config::un
                               Config::fifo,   Config::cut_after_uuid, Config::empty};
 
 const char* name(Truth t) {
-  constexpr std::array<const char*, 6> kNames{"absent",
+  constexpr std::array<const char*, 7> kNames{"absent",
                                               "running",
                                               "running under an older UUID",
+                                              "running, labelled (it came by migration)",
                                               "paused (I/O error)",
                                               "shut off",
                                               "an abandoned create lands later"};
@@ -78,9 +79,11 @@ bool detectable(Libvirt libvirt, Proc proc) {
   return !(libvirt == Libvirt::destroy_leaves_qemu && proc == Proc::unreadable);
 }
 
-/// Whether anything names the domain: the config (whole or read tolerantly) or a record.
-bool named(Records records, Config config) {
-  return records != Records::none || config == Config::usable || config == Config::cut_after_uuid;
+/// Whether anything names the domain: the config (whole or read tolerantly), a record, or the
+/// label vmha gave it where it started (with libvirt there to be asked for it).
+bool named(Truth truth, Libvirt libvirt, Records records, Config config) {
+  const bool label = truth == Truth::running_labelled && libvirt != Libvirt::unreachable && libvirt != Libvirt::hung;
+  return label || records != Records::none || config == Config::usable || config == Config::cut_after_uuid;
 }
 
 struct Cell {
@@ -97,6 +100,7 @@ struct Result {
   bool runs_after = false;  ///< the domain runs once every abandoned call has landed
   bool in_time = true;
   bool reason_given = true;
+  std::string said;  ///< the agent's stderr
 };
 
 Result run_cell(const Cell& cell) {
@@ -113,6 +117,7 @@ Result run_cell(const Cell& cell) {
     case Truth::absent: break;
     case Truth::running: world.add("vm1", kUuid); break;
     case Truth::running_old_uuid: world.add("vm1", kOldUuid); break;
+    case Truth::running_labelled: world.add("vm1", kUuid).label = "vm1"; break;
     case Truth::paused_ioerror: world.add("vm1", kUuid, {DomainState::paused, vmha::virt::paused_ioerror}); break;
     case Truth::shut_off: world.add("vm1", kUuid, {DomainState::shut_off, 1}, true); break;
     case Truth::landing:
@@ -176,7 +181,7 @@ Result run_cell(const Cell& cell) {
   result.reason_given = outcome.rc == 0 || outcome.rc == 7 || outcome.rc == 190 || !outcome.reason().empty();
   world.clock.advance(std::chrono::hours(1));  // every abandoned call lands
   result.runs_after = world.runs("vm1");
-  if (!result.in_time || !result.reason_given) UNSCOPED_INFO(outcome.err);
+  result.said = outcome.err;
   return result;
 }
 
@@ -207,12 +212,19 @@ TEST_CASE("safety matrix: no false 'not running', no false 'stopped', never late
               CHECK(r.in_time);
               CHECK(r.reason_given);
               const bool running_before = truth != Truth::absent && truth != Truth::shut_off;
-              if (!named(records, config)) {
-                // The config-missing rule: nothing names a domain and nothing says this node
-                // started one since boot. Documented (docs/safety.md), asserted as such.
-                if (action == "stop") CHECK(r.rc == 0);
-                if (action == "probe" || action == "monitor") CHECK(r.rc == 7);
-                if (running_before && action != "start") ++by_rule;
+              if (!named(truth, libvirt, records, config)) {
+                const bool asked = libvirt != Libvirt::unreachable && libvirt != Libvirt::hung;
+                if (config == Config::missing || asked) {
+                  // The config-missing rule: nothing names a domain, nothing says this node
+                  // started one since boot, and no domain carries the resource's label (or,
+                  // without a config, libvirt need not be there). Documented in docs/safety.md.
+                  if (action == "stop") CHECK(r.rc == 0);
+                  if (action == "probe" || action == "monitor") CHECK(r.rc == 7);
+                  if (running_before && action != "start") ++by_rule;
+                } else {
+                  // A config there but unusable, and libvirt cannot be asked: no proof either way.
+                  if (action != "start") CHECK(r.rc == 1);
+                }
                 continue;
               }
               if (action == "stop") {

@@ -76,7 +76,21 @@ TEST_CASE("nothing names the domain: the config-missing rule, and only then", "[
   const auto probe = h.run("monitor");
   CHECK(probe.rc == 7);
   CHECK(h.fakes.log.contains(vmha::sys::LogLevel::info, "nothing else names its domain"));
-  CHECK(h.world.calls.empty());  // no name to ask libvirt about
+  CHECK(h.world.calls == std::vector<std::string>{"labelled vm1"});  // no name to ask libvirt about
+}
+
+TEST_CASE("a domain that arrived by migration is found by its label when nothing else names it", "[safety]") {
+  AgentHarness h;
+  h.world.add("vm1", kUuid).label = "vm1";  // vmha labelled it on the node it came from
+  h.fakes.files.fail(h.config, {ErrorKind::denied, "Permission denied", false});  // no config, no record here
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
+  CHECK(h.run("monitor").rc == 0);
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_migrate_source", "node1");
+  CHECK(h.run("migrate_from").rc == 0);  // and recorded here
+  h.fakes.files.heal(h.config);
+  h.remove_config();
+  CHECK(h.run("stop").rc == 0);  // the start record now names it
+  CHECK_FALSE(h.world.runs("vm1"));
 }
 
 TEST_CASE("the config's UUID edited under a running VM: it is still found, by its name", "[safety]") {

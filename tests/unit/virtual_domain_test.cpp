@@ -149,13 +149,14 @@ TEST_CASE("without its config, monitor and stop use the record of the start here
   CHECK(h.run("stop").rc == 0);
 }
 
-TEST_CASE("without config or record, probe says 7 and stop 0 without asking libvirt", "[vd][monitor][stop]") {
+TEST_CASE("without config or record, probe says 7 and stop 0, asking libvirt only for a labelled domain",
+          "[vd][monitor][stop]") {
   AgentHarness h;
   h.remove_config();
   h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
   CHECK(h.run("monitor").rc == 7);
   CHECK(h.run("stop").rc == 0);
-  CHECK(h.world.calls.empty());
+  CHECK(h.world.calls == std::vector<std::string>{"labelled vm1", "labelled vm1"});
 }
 
 TEST_CASE("start creates a transient domain and waits until it runs", "[vd][start]") {
@@ -166,10 +167,11 @@ TEST_CASE("start creates a transient domain and waits until it runs", "[vd][star
   CHECK_FALSE(h.world.domains.at("vm1").persistent);
   CHECK(h.world.calls.front() == "state vm1");
   CHECK(h.world.calls.at(1) == "create vm1");
-  // Idempotent: a second start does nothing but look.
+  CHECK(h.world.domains.at("vm1").label == "vm1");  // found by its label wherever it migrates
+  // Idempotent: a second start only looks, and labels it again.
   h.world.calls.clear();
   CHECK(h.run("start").rc == 0);
-  CHECK(h.world.calls == std::vector<std::string>{"state vm1"});
+  CHECK(h.world.calls == std::vector<std::string>{"state vm1", "label vm1"});
 }
 
 TEST_CASE("start of a persistent, stopped domain redefines and starts it, never undefines", "[vd][start]") {

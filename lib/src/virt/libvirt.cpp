@@ -24,6 +24,25 @@ void ignore_error(void* /*opaque*/, virErrorPtr /*error*/) {}
 // A hung call leaves its worker behind; this many replacements are tried per process.
 constexpr int kMaxWorkers = 3;
 
+// The live metadata that labels a domain as a resource's: <vmha:resource name="..."/>.
+constexpr const char* kLabelNamespace = "urn:vmha:resource:1";
+constexpr const char* kLabelPrefix = "vmha";
+
+std::string xml_escaped(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
 /// The domain with ref's UUID, else the one with its name (DomainRef's rule).
 Result<Domain> lookup(virConnectPtr connection, const DomainRef& ref) {
   if (!ref.uuid.empty()) {
@@ -181,6 +200,41 @@ class LibvirtHypervisor final : public Hypervisor {
       }
       watcher.tick(control);
     }
+  }
+
+  Result<void> label(const DomainRef& ref, const std::string& resource, const ocf::Deadline& deadline) override {
+    const std::string element = fmt::format("<resource name=\"{}\"/>", xml_escaped(resource));
+    return with_domain("label domain", ref, deadline, [element](virDomainPtr d) {
+      return virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, element.c_str(), kLabelPrefix, kLabelNamespace,
+                                  VIR_DOMAIN_AFFECT_LIVE);
+    });
+  }
+
+  Result<std::vector<DomainRef>> labelled(const std::string& resource, const ocf::Deadline& deadline) override {
+    return call<std::vector<DomainRef>>(
+        "list labelled domains", deadline, [resource](virConnectPtr c) -> Result<std::vector<DomainRef>> {
+          virDomainPtr* listed = nullptr;
+          const int count = virConnectListAllDomains(c, &listed, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+          if (count < 0) return tl::unexpected(last_error("list domains", c));
+          std::vector<Domain> domains;
+          for (int i = 0; i < count; ++i) domains.emplace_back(listed[i]);
+          std::free(listed);  // NOLINT(cppcoreguidelines-no-malloc): libvirt allocates with malloc
+          const std::string wanted = fmt::format("name=\"{}\"", xml_escaped(resource));
+          std::vector<DomainRef> found;
+          for (const auto& domain : domains) {
+            char* element = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT, kLabelNamespace,
+                                                 VIR_DOMAIN_AFFECT_LIVE);
+            if (element == nullptr) continue;  // unlabelled (or gone meanwhile)
+            const bool ours = std::string_view(element).find(wanted) != std::string_view::npos;
+            std::free(element);  // NOLINT(cppcoreguidelines-no-malloc): libvirt allocates with malloc
+            if (!ours) continue;
+            char uuid[VIR_UUID_STRING_BUFLEN] = {};
+            const char* name = virDomainGetName(domain.get());
+            if (name == nullptr || virDomainGetUUIDString(domain.get(), uuid) != 0) continue;
+            found.push_back(DomainRef{name, uuid});
+          }
+          return found;
+        });
   }
 
   Result<std::string> uri(const ocf::Deadline& deadline) override {

@@ -422,6 +422,10 @@ class WireHypervisor final : public Hypervisor {
     return tl::unexpected(unsupported().error());
   }
   Result<std::string> uri(const ocf::Deadline&) override { return std::string("qemu:///system"); }
+  Result<void> label(const DomainRef&, const std::string&, const ocf::Deadline&) override { return unsupported(); }
+  Result<std::vector<DomainRef>> labelled(const std::string&, const ocf::Deadline&) override {
+    return tl::unexpected(unsupported().error());
+  }
 
  private:
   static Result<void> unsupported() {

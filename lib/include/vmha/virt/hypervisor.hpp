@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vmha/ocf/deadline.hpp"
 #include "vmha/result.hpp"
@@ -64,6 +65,13 @@ class Hypervisor {
                                                         const ocf::Deadline& deadline, MigrationWatcher& watcher) = 0;
   /// The URI of the connection (the resolved default when none was given).
   [[nodiscard]] virtual Result<std::string> uri(const ocf::Deadline& deadline) = 0;
+  /// Labels the running domain as the resource's (live metadata, which a migration carries
+  /// along), so that a node can find it when nothing else there names it.
+  [[nodiscard]] virtual Result<void> label(const DomainRef& domain, const std::string& resource,
+                                           const ocf::Deadline& deadline) = 0;
+  /// The active domains labelled as the resource's.
+  [[nodiscard]] virtual Result<std::vector<DomainRef>> labelled(const std::string& resource,
+                                                                const ocf::Deadline& deadline) = 0;
 };
 
 }  // namespace vmha::virt
