@@ -17,8 +17,9 @@ namespace vmha::ocf {
 namespace {
 
 constexpr std::string_view kMetaData = "meta-data";
-/// How long the end of an action waits for leftover descendants it killed.
-constexpr sys::Millis kLeftoverReapTime{200};
+/// How long the end of an action waits for leftover descendants it killed: SIGKILL ends a
+/// process at once unless it is stuck in the kernel, and then no wait would help.
+constexpr sys::Millis kLeftoverReapTime{20};
 constexpr std::string_view kUsage = "usage";
 
 /// The action, as Pacemaker passes it (nothing to parse), else what the agent's flag reader

@@ -16,7 +16,6 @@
 #include <fmt/core.h>
 
 #include "classify.hpp"
-#include "vmha/virt/qemu_processes.hpp"
 
 namespace vmha::virt {
 namespace {
