@@ -6,7 +6,7 @@
 
 namespace vmha::agents {
 
-std::vector<drbd::DeviceRef> drbd_devices(const Job& job) {
+Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job) {
   std::vector<drbd::DeviceRef> devices;
   if (job.settings.drbd_off) return devices;
   if (!job.settings.drbd_resources.empty()) {
@@ -14,20 +14,31 @@ std::vector<drbd::DeviceRef> drbd_devices(const Job& job) {
     return devices;
   }
   if (!job.target.config) return devices;
-  // Disk paths may sit on a hung file system too: each resolution is bounded.
-  const auto resolved = [&job](const std::string& path) {
+  // Disk paths may sit on a hung file system too: each resolution is bounded, and one that
+  // fails for any reason but "no such file" fails the check closed — a udev link to /dev/drbdN
+  // that cannot be followed must not skip the guard.
+  std::optional<Error> unresolved;
+  const auto resolved = [&job, &unresolved](const std::string& path) {
     auto real = job.services.files.resolve(path, job.query_deadline().at());
+    if (!real && real.error().kind != ErrorKind::not_found && !unresolved) unresolved = real.error();
     return real ? *real : path;
   };
   for (const auto& disk : job.target.config->disks) {
+    if (disk.path.empty()) continue;
     if (auto device = drbd::drbd_device(disk.path, resolved)) devices.push_back(std::move(*device));
+    if (unresolved) {
+      return fail(ocf::Status::err_generic,
+                  fmt::format("cannot tell whether disk {} is on DRBD: {}", disk.path, unresolved->reason),
+                  unresolved->kind);
+    }
   }
   return devices;
 }
 
 Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& target) {
   const auto devices = drbd_devices(job);
-  if (devices.empty()) return std::vector<drbd::Finding>{};
+  if (!devices) return tl::unexpected(devices.error());
+  if (devices->empty()) return std::vector<drbd::Finding>{};
   if (job.drbd == nullptr) return fail(ocf::Status::err_generic, "no DRBD state source", ErrorKind::other);
   auto all = job.drbd->resources(job.query_deadline());
   if (!all) {
@@ -35,7 +46,7 @@ Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& ta
         all.error().kind == ErrorKind::not_found ? ocf::Status::err_installed : ocf::Status::err_generic;
     return fail(status, fmt::format("cannot read DRBD's state: {}", all.error().reason), all.error().kind);
   }
-  auto selection = drbd::select(*all, devices);
+  auto selection = drbd::select(*all, *devices);
   for (const auto* resource : selection.resources) {
     auto found = target.empty() ? drbd::check_start(*resource, job.settings.drbd_allow_two_primaries)
                                 : drbd::check_migration(*resource, target, job.settings.drbd_allow_two_primaries);

@@ -45,10 +45,43 @@ bool name_by_label(Job& job) {
 }
 
 std::string unnamed_and_unasked(const Job& job) {
-  return fmt::format(
-      "{}; nothing else on this node names its domain, and libvirt cannot be asked for one labelled "
-      "as {}'s: whether it runs here is unknown",
-      job.target.config_problem->reason, job.request.call.resource);
+  if (!job.target.records_unreadable.empty()) {
+    return fmt::format("{}; nothing else names its domain, and vmha's records cannot be read ({}): whether it runs "
+                       "here is unknown",
+                       job.target.config_problem->reason, job.target.records_unreadable);
+  }
+  return fmt::format("{}; nothing else on this node names its domain, and libvirt cannot be asked for one labelled "
+                     "as {}'s: whether it runs here is unknown",
+                     job.target.config_problem->reason, job.request.call.resource);
+}
+
+std::optional<virt::ProcessCheck> recorded_survivor(Job& job) {
+  const auto& start = job.target.start;
+  if (!start || start->survivor == 0) return std::nullopt;
+  if (job.processes == nullptr) {
+    return virt::ProcessCheck{virt::Evidence::unknown, start->survivor, "no local evidence for this URI"};
+  }
+  auto seen = job.processes->check_pid(start->domain, start->survivor);
+  if (seen.evidence == virt::Evidence::gone) return std::nullopt;
+  seen.pid = start->survivor;
+  seen.detail = fmt::format("QEMU pid {} of {} outlived an earlier stop: {}", start->survivor, start->domain.label(),
+                            seen.detail);
+  return seen;
+}
+
+void remember_survivor(Job& job, const virt::DomainRef& ref, int pid) {
+  auto record = job.target.start.value_or(StartRecord{ref, false, {}, 0});
+  record.survivor = pid;
+  if (auto written = job.records.remember_start(record); !written) {
+    job.log().warning("cannot record the surviving QEMU pid {}: {}", pid, written.error().reason);
+  }
+  job.target.start = record;
+}
+
+virt::DomainRef as_libvirt_knows(Job& job, const virt::DomainRef& ref) {
+  const auto facts = job.hypervisor.facts(ref, job.query_deadline());
+  if (!facts || facts->name.empty()) return ref;
+  return virt::DomainRef{facts->name, facts->uuid.empty() ? ref.uuid : facts->uuid};
 }
 
 void label_domain(Job& job, const virt::DomainRef& ref) {
@@ -64,10 +97,23 @@ std::optional<std::string> launch_may_land(Job& job) {
   if (!start || !start->launching) return std::nullopt;
   const auto now = job.processes != nullptr ? job.processes->daemon_instance() : std::nullopt;
   if (now && !start->daemon.empty() && *now != start->daemon) {
+    // The call died with the old daemon — unless it landed just before the restart, and the new
+    // daemon took the QEMU over: the earlier lookups may predate that, so look once more.
+    const auto found = find_running(job, job.query_deadline());
+    if (!found || *found) {
+      return fmt::format("libvirt's daemon was restarted after a start of {} gave up on it, and {}",
+                         start->domain.label(),
+                         found ? fmt::format("domain {} now runs", (*found)->ref.label())
+                               : "whether the call landed first cannot be told: " + found.error().reason);
+    }
     job.log().info(
         "libvirt's daemon was restarted (was {}, now {}) since a start gave up on it: what it was "
         "still doing for {} died with it",
         start->daemon, *now, start->domain.label());
+    auto settled = *start;
+    settled.launching = false;
+    settled.daemon.clear();
+    if (job.records.remember_start(settled)) job.target.start = settled;
     return std::nullopt;
   }
   return fmt::format(

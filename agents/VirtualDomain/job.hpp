@@ -72,7 +72,7 @@ struct Job {
 [[nodiscard]] Result<ocf::Status> migrate_from(Job& job);
 
 /// The DRBD devices behind the domain: drbd_resources, else its disks; none when DRBD is off.
-[[nodiscard]] std::vector<drbd::DeviceRef> drbd_devices(const Job& job);
+[[nodiscard]] Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job);
 /// What DRBD forbids: before a start (`target` empty) or a migration to `target`. Reads the
 /// state at most once; no DRBD device, no read. Errors: DRBD unreadable (5 when not installed).
 [[nodiscard]] Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& target = {});
@@ -103,6 +103,14 @@ bool name_by_label(Job& job);
 /// The reason monitor and stop give when a config is there but unusable, nothing else names the
 /// domain, and libvirt cannot be asked for a labelled one: no proof either way.
 [[nodiscard]] std::string unnamed_and_unasked(const Job& job);
+/// A QEMU the start record says outlived a stop, when it still runs or cannot be looked at;
+/// nullopt when none was recorded or it is gone.
+[[nodiscard]] std::optional<virt::ProcessCheck> recorded_survivor(Job& job);
+/// Records that the QEMU `pid` of `ref` outlived a stop: libvirt has forgotten it.
+void remember_survivor(Job& job, const virt::DomainRef& ref, int pid);
+/// The domain `ref` finds, named as libvirt knows it (its UUID may differ from the config's);
+/// `ref` itself when libvirt cannot say.
+[[nodiscard]] virt::DomainRef as_libvirt_knows(Job& job, const virt::DomainRef& ref);
 /// Labels the running domain as this resource's; a failure only warns.
 void label_domain(Job& job, const virt::DomainRef& ref);
 /// Why an absent domain may still appear: a start gave up on a libvirt call that can still

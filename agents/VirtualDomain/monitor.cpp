@@ -53,6 +53,7 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
     if (found.evidence == virt::Evidence::unknown && unsure.empty()) unsure = found.detail;
   }
   if (!unsure.empty()) return fail(Status::err_generic, fmt::format("{}; {}", why.reason, unsure), why.kind);
+  if (auto survivor = recorded_survivor(job)) return fail(Status::err_generic, survivor->detail);
   if (auto pending = launch_may_land(job)) return fail(Status::err_generic, *pending);
   job.log().warning("{}; no QEMU process of {} on this node: not running", why.reason, job.target.ref->label());
   return Status::not_running;
@@ -63,7 +64,8 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
 Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
   const bool asked = job.target.ref || name_by_label(job);
-  if (!job.target.ref && !asked && job.target.config_state != ConfigState::missing) {
+  if (!job.target.ref && ((!asked && job.target.config_state != ConfigState::missing) ||
+                          !job.target.records_unreadable.empty())) {
     return fail(Status::err_generic, unnamed_and_unasked(job));
   }
   if (!job.target.ref) {
@@ -85,6 +87,9 @@ Result<Status> monitor(Job& job) {
     return fail(Status::err_generic, error.reason, error.kind);
   }
   if (!*found) {
+    // libvirt knows no such domain running; what it forgot (a QEMU that outlived a destroy) or
+    // may still do (an abandoned create) is not proof of its absence.
+    if (auto survivor = recorded_survivor(job)) return fail(Status::err_generic, survivor->detail);
     if (auto pending = launch_may_land(job)) return fail(Status::err_generic, *pending);
     return Status::not_running;
   }

@@ -1,6 +1,7 @@
 #include "VirtualDomain/records.hpp"
 
 #include <cctype>
+#include <cstdint>
 
 #include <fmt/core.h>
 
@@ -48,7 +49,10 @@ std::string Records::path(std::string_view kind) const {
 std::optional<std::string> Records::read(std::string_view kind) const {
   if (!enabled()) return std::nullopt;
   auto content = files_->read(path(kind), kMaxRecord, deadline_);
-  if (!content) return std::nullopt;
+  if (!content) {
+    if (content.error().kind != ErrorKind::not_found) unreadable_ = content.error().reason;
+    return std::nullopt;
+  }
   return std::move(content->text);
 }
 
@@ -64,10 +68,16 @@ std::optional<StartRecord> Records::start_record() const {
   if (lines.empty()) return std::nullopt;
   auto domain = domain_of(lines[0], lines.size() > 1 ? lines[1] : std::string());
   if (!domain) return std::nullopt;
-  StartRecord record{std::move(*domain), false, {}};
-  if (lines.size() > 2 && lines[2].rfind("launching", 0) == 0) {
-    record.launching = true;
-    record.daemon = lines[2].size() > 10 ? lines[2].substr(10) : std::string();
+  StartRecord record{std::move(*domain), false, {}, 0};
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (line.rfind("launching", 0) == 0) {
+      record.launching = true;
+      record.daemon = line.size() > 10 ? line.substr(10) : std::string();
+    } else if (line.rfind("survivor ", 0) == 0) {
+      const auto pid = ocf::parse_integer(line.substr(9));
+      if (pid && *pid > 1 && *pid <= INT32_MAX) record.survivor = static_cast<int>(*pid);
+    }
   }
   return record;
 }
@@ -75,6 +85,7 @@ std::optional<StartRecord> Records::start_record() const {
 Result<void> Records::remember_start(const StartRecord& record) const {
   std::string text = fmt::format("{}\n{}\n", record.domain.name, record.domain.uuid);
   if (record.launching) text += fmt::format("launching {}\n", record.daemon);
+  if (record.survivor != 0) text += fmt::format("survivor {}\n", record.survivor);
   return write("domain", text);
 }
 

@@ -28,6 +28,9 @@ struct StartRecord {
   /// The libvirt daemon that was given that call ("pid start-time"), empty when unknown: once
   /// another daemon serves the node, the abandoned call died with the old one.
   std::string daemon;
+  /// The pid of a QEMU that outlived a stop (libvirt called it destroyed while a thread of it
+  /// was stuck in the kernel), 0 when none: libvirt no longer knows it, this record does.
+  int survivor = 0;
   bool operator==(const StartRecord&) const = default;
 };
 
@@ -61,6 +64,9 @@ class Records {
   [[nodiscard]] Result<void> remember_utilization(const std::map<std::string, std::string>& values) const;
 
   [[nodiscard]] std::string path(std::string_view kind) const;
+  /// Why a record could not be read (anything but "there is none"), empty when all could: an
+  /// unreadable record proves nothing about what this node started.
+  [[nodiscard]] const std::string& unreadable() const { return unreadable_; }
 
  private:
   [[nodiscard]] std::optional<std::string> read(std::string_view kind) const;
@@ -70,6 +76,7 @@ class Records {
   std::string dir_;
   std::string key_;
   sys::Clock::time_point deadline_;
+  mutable std::string unreadable_;
 };
 
 }  // namespace vmha::agents

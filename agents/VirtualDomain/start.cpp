@@ -107,9 +107,7 @@ Result<void> record_launch(Job& job) {
 /// The call that may create the domain has answered: it can no longer land later.
 Result<void> launched(Job& job, Result<void> outcome) {
   // No answer, or the connection broke with the call sent: libvirtd may still carry it out.
-  if (!outcome && (outcome.error().kind == ErrorKind::timed_out || outcome.error().kind == ErrorKind::unreachable)) {
-    return outcome;
-  }
+  if (!outcome && outcome.error().unanswered) return outcome;
   if (auto written = job.records.remember_start({*job.target.ref, false, {}}); !written) {
     job.log().warning("cannot update the start record: {}", written.error().reason);
   }
@@ -168,13 +166,15 @@ Result<bool> restore_saved(Job& job) {
     if (found.error().kind == ErrorKind::not_found) return false;
     return fail(Status::err_generic, fmt::format("cannot look for a saved state: {}", found.error().reason));
   }
+  // The record first: a start that cannot write it must not have spent the saved state.
+  if (auto ok = record_launch(job); !ok) return tl::unexpected(ok.error());
   if (auto moved = files.rename(saved, retired, job.query_deadline().at()); !moved) {
+    (void)launched(job, {});  // nothing was asked of libvirt
     return fail(Status::err_generic,
                 fmt::format("cannot retire {} before restoring from it ({}): not restored, not started", saved,
                             moved.error().reason));
   }
   job.log().info("restoring domain {} from {}", ref.label(), retired);
-  if (auto ok = record_launch(job); !ok) return tl::unexpected(ok.error());
   if (auto ok = launched(job, job.hypervisor.restore(retired, job.deadline())); !ok) {
     return tl::unexpected(failed(ok.error(), fmt::format("cannot restore from {}", retired)));
   }
@@ -208,7 +208,7 @@ Result<Status> start(Job& job) {
       case DomainState::blocked:
       case DomainState::paused:
         job.log().info("domain {} is already {}", ref.label(), virt::describe(**state));
-        if (auto written = job.records.remember_start({ref, false, {}}); !written) {
+        if (auto written = job.records.remember_start({as_libvirt_knows(job, ref), false, {}}); !written) {
           return fail(Status::err_generic,
                       fmt::format("domain {} runs, but its start record cannot be written ({}): a later stop "
                                   "without the config could not find it",

@@ -41,6 +41,7 @@ Result<void> without_libvirt(Job& job, const virt::DomainRef& ref, const Error& 
   }
   job.log().warning("{}; {}: killing it", why.reason, found.detail);
   if (auto killed = job.processes->kill(ref, job.deadline()); !killed) {
+    remember_survivor(job, ref, found.pid);
     return fail(Status::err_generic, fmt::format("{}; {}", why.reason, killed.error().reason), killed.error().kind);
   }
   job.log().info("QEMU pid {} of {} killed without libvirt", found.pid, ref.label());
@@ -57,6 +58,8 @@ Result<void> confirm_exit(Job& job, const virt::DomainRef& ref, const virt::Proc
     const auto now = job.processes->check_pid(ref, before.pid);
     if (now.evidence == virt::Evidence::gone) return {};
     if (until.expired()) {
+      // libvirt has let go of it: from now on only the start record remembers this process.
+      if (now.evidence == virt::Evidence::running) remember_survivor(job, ref, before.pid);
       return fail(
           Status::err_generic,
           fmt::format("libvirt reports domain {} stopped, but its QEMU process lives on: {}", ref.label(), now.detail));
@@ -201,7 +204,8 @@ void save_definition(Job& job) {
 
 Result<Status> stop(Job& job) {
   const bool asked = job.target.ref || name_by_label(job);
-  if (!job.target.ref && !asked && job.target.config_state != ConfigState::missing) {
+  if (!job.target.ref && ((!asked && job.target.config_state != ConfigState::missing) ||
+                          !job.target.records_unreadable.empty())) {
     return fail(Status::err_generic, unnamed_and_unasked(job));
   }
   if (!job.target.ref) {
@@ -215,6 +219,13 @@ Result<Status> stop(Job& job) {
   }
   for (const auto& name : job.target.names()) {
     if (auto done = stop_name(job, name); !done) return tl::unexpected(done.error());
+  }
+  if (auto survivor = recorded_survivor(job)) {
+    if (survivor->evidence != virt::Evidence::running) return fail(Status::err_generic, survivor->detail);
+    job.log().warning("{}: killing it", survivor->detail);
+    if (auto killed = job.processes->kill_pid(job.target.start->domain, survivor->pid, job.deadline()); !killed) {
+      return fail(Status::err_generic, fmt::format("{}; {}", survivor->detail, killed.error().reason));
+    }
   }
   if (auto pending = launch_may_land(job)) {
     if (auto settled = wait_for_landing(job, *pending); !settled) return tl::unexpected(settled.error());

@@ -25,6 +25,7 @@ void add_recorded_names(Target& target, const Records& records, const std::strin
   if (const auto identity = records.config_identity(config)) target.add_name(identity->domain);
   target.start = records.start_record();
   if (target.start) target.add_name(target.start->domain);
+  target.records_unreadable = records.unreadable();
 }
 
 }  // namespace vmha::agents

@@ -119,11 +119,19 @@ class Cluster {
         }
         break;
       case StepKind::cleanup:
+        blocked_ = false;
         for (auto& node : nodes_) {
           node->failed = false;
+          node->needs_stop = false;
           if (node->up) node->needs_probe = true;
         }
         break;
+      case StepKind::storage_returns:
+        n.world.lingering.clear();
+        n.world.destroy_leaves_qemu = false;
+        break;
+      case StepKind::stonith_disabled: stonith_ = false; break;
+      case StepKind::stonith_enabled: stonith_ = true; break;
     }
   }
 
@@ -249,8 +257,11 @@ class Cluster {
     if (rc == 0) {
       n.active = false;
       n.needs_stop = false;
-    } else {
+    } else if (stonith_) {
       fence(n, "its stop failed");
+    } else {
+      note(fmt::format("    the resource is blocked: {}'s stop failed and stonith is disabled", kNodes[n.id]));
+      blocked_ = true;  // it may still run there: nothing is done with it until a cleanup
     }
   }
 
@@ -302,6 +313,7 @@ class Cluster {
   }
 
   void pacemaker(std::uint32_t choice) {
+    if (blocked_) return;
     for (auto& n : nodes_) {
       if (n->up && n->needs_stop) return stop(*n);
     }
@@ -351,12 +363,14 @@ class Cluster {
   sys::ManualClock clock_;
   std::array<std::unique_ptr<Node>, 2> nodes_;
   std::string late_;
+  bool stonith_ = true;
+  bool blocked_ = false;
 };
 
 }  // namespace
 
 std::string describe(const Step& step) {
-  constexpr std::array<const char*, 19> kNames{"Pacemaker decides",
+  constexpr std::array<const char*, 22> kNames{"Pacemaker decides",
                                                "time passes",
                                                "libvirtd stops",
                                                "libvirtd starts",
@@ -374,12 +388,17 @@ std::string describe(const Step& step) {
                                                "DRBD disk UpToDate",
                                                "node crashes",
                                                "node boots",
-                                               "cleanup"};
+                                               "cleanup",
+                                               "the stuck QEMU dies",
+                                               "stonith disabled",
+                                               "stonith enabled"};
   std::string text = kNames[static_cast<std::size_t>(step.kind)];
   switch (step.kind) {
     case StepKind::pacemaker: return fmt::format("{} (choice {})", text, step.param);
     case StepKind::time_passes: return fmt::format("{}: {} s", text, step.param % 120);
-    case StepKind::cleanup: return text;
+    case StepKind::cleanup:
+    case StepKind::stonith_disabled:
+    case StepKind::stonith_enabled: return text;
     case StepKind::libvirtd_slow:
       return fmt::format("{} on {}: {} s a call", text, kNodes[step.node % 2], step.param % 20);
     case StepKind::calls_land_late:
@@ -415,25 +434,28 @@ std::vector<Step> random_steps(std::uint64_t seed, std::size_t count) {
     StepKind kind;
     unsigned weight;
   };
-  static constexpr std::array<Weighted, 19> kTable{{{StepKind::pacemaker, 80},
-                                                    {StepKind::time_passes, 12},
-                                                    {StepKind::libvirtd_down, 2},
-                                                    {StepKind::libvirtd_up, 6},
-                                                    {StepKind::libvirtd_hangs, 2},
-                                                    {StepKind::libvirtd_answers, 6},
-                                                    {StepKind::libvirtd_slow, 2},
-                                                    {StepKind::libvirtd_restarts, 2},
-                                                    {StepKind::calls_land_late, 3},
-                                                    {StepKind::calls_answer, 4},
-                                                    {StepKind::qemu_killed, 2},
-                                                    {StepKind::destroy_leaves_qemu, 1},
-                                                    {StepKind::config_broken, 3},
-                                                    {StepKind::config_restored, 6},
-                                                    {StepKind::drbd_outdated, 1},
-                                                    {StepKind::drbd_uptodate, 2},
-                                                    {StepKind::node_crash, 1},
-                                                    {StepKind::node_boot, 4},
-                                                    {StepKind::cleanup, 6}}};
+  static constexpr std::array<Weighted, 22> kTable{{{StepKind::pacemaker, 80},
+                                                   {StepKind::time_passes, 12},
+                                                   {StepKind::libvirtd_down, 2},
+                                                   {StepKind::libvirtd_up, 6},
+                                                   {StepKind::libvirtd_hangs, 2},
+                                                   {StepKind::libvirtd_answers, 6},
+                                                   {StepKind::libvirtd_slow, 2},
+                                                   {StepKind::libvirtd_restarts, 2},
+                                                   {StepKind::calls_land_late, 3},
+                                                   {StepKind::calls_answer, 4},
+                                                   {StepKind::qemu_killed, 2},
+                                                   {StepKind::destroy_leaves_qemu, 1},
+                                                   {StepKind::config_broken, 3},
+                                                   {StepKind::config_restored, 6},
+                                                   {StepKind::drbd_outdated, 1},
+                                                   {StepKind::drbd_uptodate, 2},
+                                                   {StepKind::node_crash, 1},
+                                                   {StepKind::node_boot, 4},
+                                                   {StepKind::cleanup, 6},
+                                                   {StepKind::storage_returns, 2},
+                                                   {StepKind::stonith_disabled, 1},
+                                                   {StepKind::stonith_enabled, 2}}};
   unsigned total = 0;
   for (const auto& entry : kTable) total += entry.weight;
   std::vector<Step> steps;

@@ -6,7 +6,8 @@
 // Pacemaker is a small model of how it reacts to the answers: a start's 0 makes the VM active
 // there; a monitor's or probe's 7, or a stop's 0, lets it start the VM elsewhere; a failed
 // stop fences the node (which kills everything on it and empties its records); a failed start
-// or monitor is followed by a stop; a probe finding the VM active twice stops both copies.
+// or monitor is followed by a stop; a probe finding the VM active twice stops both copies. With
+// stonith disabled, a failed stop blocks the resource (nothing is done with it) until a cleanup.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,10 @@ enum class StepKind : std::uint8_t {
   drbd_uptodate,
   node_crash,  ///< the node dies; Pacemaker fences it; it stays down until node_boot
   node_boot,
-  cleanup,  ///< `crm resource cleanup`: bans lifted, every node probed again
+  cleanup,           ///< `crm resource cleanup`: bans lifted, every node probed again
+  storage_returns,   ///< a QEMU stuck in the kernel finally dies; destroys work again
+  stonith_disabled,  ///< a failed stop no longer fences: the resource is blocked until a cleanup
+  stonith_enabled,
 };
 
 struct Step {

@@ -87,6 +87,7 @@ std::optional<virt::DomainRef> FakeLibvirt::saved_state(const std::string& path)
 }
 
 void FakeLibvirt::restart_daemon() {
+  settle();  // what landed before the restart stays: the new daemon takes its QEMU over
   pending.clear();
   ++daemon_generation;
 }
@@ -106,20 +107,26 @@ std::optional<Error> FakeHypervisor::abandon_if_late(LateCall call, const ocf::D
   call.at = world_.clock.now() + late->second;
   world_.pending.push_back(std::move(call));
   world_.clock.sleep_until(deadline.at());
-  return Error{ocf::Status::err_generic, "libvirt did not answer in time", ErrorKind::timed_out};
+  Error unanswered{ocf::Status::err_generic, "libvirt did not answer in time", ErrorKind::timed_out};
+  unanswered.unanswered = true;
+  return unanswered;
 }
 
 std::optional<Error> FakeHypervisor::enter(const std::string& op, const std::string& subject,
                                            const ocf::Deadline& deadline) {
   world_.calls.push_back(subject.empty() ? op : op + " " + subject);
+  // A call libvirtd took but did not answer may still be carried out (the fake's hung calls
+  // never are, but an agent must not know that).
+  Error late{ocf::Status::err_generic, op + ": libvirt did not answer in time", ErrorKind::timed_out};
+  late.unanswered = true;
   if (world_.hung.count(op) != 0 || world_.hung.count("*") != 0) {
     world_.clock.sleep_until(deadline.at());
-    return Error{ocf::Status::err_generic, op + ": libvirt did not answer in time", ErrorKind::timed_out};
+    return late;
   }
   if (const auto it = world_.latency.find(op); it != world_.latency.end()) {
     if (world_.clock.now() + it->second > deadline.at()) {
       world_.clock.sleep_until(deadline.at());
-      return Error{ocf::Status::err_generic, op + ": libvirt did not answer in time", ErrorKind::timed_out};
+      return late;
     }
     world_.clock.advance(it->second);
   }
@@ -424,6 +431,10 @@ Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::D
   if (world_.evidence) world_.evidence = virt::Evidence::gone;
   world_.domains.erase(domain.name);
   return {};
+}
+
+Result<void> FakeQemuProcesses::kill_pid(const virt::DomainRef& domain, int /*pid*/, const ocf::Deadline& deadline) {
+  return kill(domain, deadline);
 }
 
 std::optional<std::string> FakeQemuProcesses::daemon_instance() {

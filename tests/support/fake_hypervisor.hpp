@@ -150,6 +150,7 @@ class FakeQemuProcesses final : public virt::QemuProcesses {
   virt::ProcessCheck check(const virt::DomainRef& domain) override;
   virt::ProcessCheck check_pid(const virt::DomainRef& domain, int pid) override;
   Result<void> kill(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+  Result<void> kill_pid(const virt::DomainRef& domain, int pid, const ocf::Deadline& deadline) override;
   std::optional<std::string> daemon_instance() override;
 
  private:

@@ -155,3 +155,23 @@ TEST_CASE("concurrent writers each leave a whole file and no temporary behind", 
   CHECK(whole);
   CHECK(leftovers(dir.path) == 0);
 }
+
+TEST_CASE("a symbolic link to nothing is not replaced by a file", "[files]") {
+  const auto which = GENERATE(as<std::string>{}, "local", "bounded");
+  auto files = file_system(which);
+  const TemporaryDirectory dir;
+  const std::string link = dir.path + "/vm1.xml";
+  std::filesystem::create_symlink("/nonexistent/shared/vm1.xml", link);  // the shared mount is down
+  const auto replaced = files->replace(link, "<domain/>", kSoon(), {});
+  REQUIRE_FALSE(replaced);
+  CHECK_THAT(replaced.error().reason, Catch::Contains("dangling"));
+  CHECK(std::filesystem::is_symlink(link));
+}
+
+TEST_CASE("a device is refused without being opened for reading", "[files]") {
+  const auto which = GENERATE(as<std::string>{}, "local", "bounded");
+  auto files = file_system(which);
+  const auto read = files->read("/dev/null", 1000, kSoon());
+  REQUIRE_FALSE(read);
+  CHECK(read.error().kind == ErrorKind::invalid);
+}

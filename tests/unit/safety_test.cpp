@@ -225,3 +225,68 @@ TEST_CASE("a domain name that would steer a path is refused", "[safety]") {
   }
   CHECK(vmha::virt::valid_domain_name("resolver-1.example"));
 }
+
+TEST_CASE("a QEMU that outlived libvirt's destroy is remembered after the failed stop", "[safety]") {
+  AgentHarness h;
+  h.fakes.env.set("OCF_RESKEY_force_stop", "true");
+  h.world.add("vm1", kUuid);
+  h.world.destroy_leaves_qemu = true;
+  CHECK(h.run("stop").rc == 1);  // without fencing, Pacemaker blocks the resource; then a cleanup:
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
+  const auto probe = h.run("monitor");
+  CHECK(probe.rc == 1);  // libvirt has forgotten it; the record has not
+  CHECK_THAT(probe.reason(), Catch::Contains("outlived an earlier stop"));
+  CHECK(h.run("stop").rc == 1);  // still stuck in the kernel: SIGKILL cannot end it yet
+  h.world.lingering.clear();     // the storage came back; the QEMU died
+  CHECK(h.run("monitor").rc == 7);
+  CHECK(h.run("stop").rc == 0);
+}
+
+TEST_CASE("a start that could not even reach libvirt leaves no call that may land", "[safety]") {
+  AgentHarness h;
+  h.world.failures["create"].push_back(
+      {vmha::ocf::Status::err_generic, "cannot connect to fake:///: Connection refused", ErrorKind::unreachable});
+  CHECK(h.run("start").rc == 1);
+  const auto record = records_of(h).start_record();
+  REQUIRE(record);
+  CHECK_FALSE(record->launching);
+  const auto stopped = h.run("stop");
+  CHECK(stopped.rc == 0);
+  CHECK(stopped.took < Millis{1'000});  // no wait for a landing that cannot come
+}
+
+TEST_CASE("a create that landed before libvirtd's restart is found by the new daemon", "[safety]") {
+  AgentHarness h;
+  h.world.lands_late["create"] = Millis{25'000};
+  CHECK(h.run("start").rc == 1);
+  h.world.clock.advance(std::chrono::seconds(10));  // it lands (at 25 s, past the start's 18 s)
+  h.world.restart_daemon();
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
+  CHECK(h.run("monitor").rc == 0);
+  CHECK(h.run("stop").rc == 0);
+  CHECK_FALSE(h.world.runs("vm1"));
+}
+
+TEST_CASE("a disk path that cannot be resolved fails the DRBD check closed", "[safety]") {
+  AgentHarness h;
+  h.write_config("<domain type='qemu'><name>vm1</name><uuid>" + std::string(kUuid) +
+                 "</uuid><memory unit='MiB'>128</memory><devices><emulator>/bin/true</emulator>"
+                 "<disk type='block' device='disk'><source dev='/dev/disk/by-id/vm1'/><target dev='vda'/></disk>"
+                 "</devices></domain>");
+  h.fakes.files.hang("/dev/disk/by-id/vm1");  // a udev link that may lead to /dev/drbdN
+  const auto outcome = h.run("start");
+  CHECK(outcome.rc == 1);
+  CHECK_THAT(outcome.reason(), Catch::Contains("cannot tell whether disk /dev/disk/by-id/vm1 is on DRBD"));
+  CHECK_FALSE(h.world.runs("vm1"));
+}
+
+TEST_CASE("records that cannot be read are no proof that this node started nothing", "[safety]") {
+  AgentHarness h;
+  h.remove_config();
+  h.fakes.files.fail(h.dir.path() + "/rsctmp", {ErrorKind::other, "Input/output error", false});
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
+  const auto probe = h.run("monitor");
+  CHECK(probe.rc == 1);
+  CHECK_THAT(probe.reason(), Catch::Contains("records cannot be read"));
+  CHECK(h.run("stop").rc == 1);
+}

@@ -111,7 +111,7 @@ TEST_CASE("output beyond the limit is truncated", "[spawn]") {
   CHECK(done->exit_code == 0);
 }
 
-TEST_CASE("an already passed deadline still reaps the child", "[spawn]") {
+TEST_CASE("an already passed deadline times the command out without leaving a child", "[spawn]") {
   PosixCommandRunner runner;
   const auto done = runner.run(Command({"sleep", "10"}), in(Millis{0}));
   REQUIRE(done);

@@ -153,8 +153,12 @@ TEST_CASE("QEMU evidence comes from this node's pid file and /proc", "[virt][pro
   // The main thread has exited, an I/O thread is stuck (D): the process lives.
   make_task(proc + "/4242/task/4250", 4250, 'D', qemu);
   CHECK(processes.check(ref).evidence == Evidence::running);
-  make_process(4242, 'S', "/usr/bin/qemu-system-x86_64\0-uuid\0aaaaaaaa-0d8a-4c53-9a8e-1a2b3c4d5e6f\0"s);
+  make_process(4242, 'S',
+               "/usr/bin/qemu-system-x86_64\0-name\0guest=vm7\0-uuid\0aaaaaaaa-0d8a-4c53-9a8e-1a2b3c4d5e6f\0"s);
   CHECK(processes.check(ref).evidence == Evidence::gone);  // the pid was reused by another VM
+  make_process(4242, 'S',
+               "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1\0-uuid\0aaaaaaaa-0d8a-4c53-9a8e-1a2b3c4d5e6f\0"s);
+  CHECK(processes.check(ref).evidence == Evidence::running);  // vm1 under an older UUID: still vm1
   make_process(4242, 'S', "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0"s);
   CHECK(processes.check(vmha::virt::DomainRef{"vm1", ""}).evidence == Evidence::running);  // by name
   std::ofstream(run + "/vm1.pid") << "garbage";
@@ -244,6 +248,15 @@ TEST_CASE("the libvirt wrapper against libvirt's test driver", "[virt][libvirt]"
   const auto definition = hypervisor->definition(test, deadline);
   REQUIRE(definition);
   CHECK(parse_domain_xml(*definition));
+  // The label a migration carries along: live metadata, found by the resource's name only.
+  REQUIRE(hypervisor->label(test, "vm-test", deadline));
+  const auto labelled = hypervisor->labelled("vm-test", deadline);
+  REQUIRE(labelled);
+  REQUIRE(labelled->size() == 1);
+  CHECK(labelled->front().name == "test");
+  CHECK(labelled->front().uuid == facts->uuid);
+  CHECK(hypervisor->labelled("vm-other", deadline)->empty());
+  CHECK(hypervisor->labelled("vm-test\" x=\"", deadline)->empty());  // quotes cannot forge a match
   CHECK(*hypervisor->uri(deadline) == "test:///default");
 }
 

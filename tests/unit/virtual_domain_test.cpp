@@ -168,10 +168,11 @@ TEST_CASE("start creates a transient domain and waits until it runs", "[vd][star
   CHECK(h.world.calls.front() == "state vm1");
   CHECK(h.world.calls.at(1) == "create vm1");
   CHECK(h.world.domains.at("vm1").label == "vm1");  // found by its label wherever it migrates
-  // Idempotent: a second start only looks, and labels it again.
+  // Idempotent: a second start only looks (recording the domain as libvirt knows it) and labels
+  // it again.
   h.world.calls.clear();
   CHECK(h.run("start").rc == 0);
-  CHECK(h.world.calls == std::vector<std::string>{"state vm1", "label vm1"});
+  CHECK(h.world.calls == std::vector<std::string>{"state vm1", "facts vm1", "label vm1"});
 }
 
 TEST_CASE("start of a persistent, stopped domain redefines and starts it, never undefines", "[vd][start]") {

@@ -28,6 +28,9 @@ struct Error {
   ocf::Status status = ocf::Status::err_generic;
   std::string reason;  ///< one line, no trailing newline
   ErrorKind kind = ErrorKind::other;
+  /// The request reached the other side and no answer came back (the deadline passed, or the
+  /// connection broke): it may still be carried out. False when it was answered or never sent.
+  bool unanswered = false;
 };
 
 template <typename T = void>

@@ -72,19 +72,26 @@ VMHA_RAW bool write_all(int fd, const char* data, std::size_t length) {
   return true;
 }
 
-/// The real path of an open descriptor, from /proc/self/fd (the caller's own table).
-VMHA_RAW bool path_of(int fd, char* out, std::size_t room, FileJob& job) {
-  char link[64] = "/proc/self/fd/";
-  std::size_t at = length_of(link);
+/// "/proc/self/fd/<fd>": the caller's own descriptor, as a path.
+VMHA_RAW void descriptor_path(int fd, char (&out)[64]) {
+  const char* prefix = "/proc/self/fd/";
+  std::size_t at = length_of(prefix);
+  copy(out, sizeof out, prefix, at);
   char digits[16];
   std::size_t count = 0;
-  unsigned value = static_cast<unsigned>(fd);
+  auto value = static_cast<unsigned>(fd);
   do {
     digits[count++] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0 && count < sizeof digits);
-  while (count > 0) link[at++] = digits[--count];
-  link[at] = '\0';
+  while (count > 0) out[at++] = digits[--count];
+  out[at] = '\0';
+}
+
+/// The real path of an open descriptor, from /proc/self/fd (the caller's own table).
+VMHA_RAW bool path_of(int fd, char* out, std::size_t room, FileJob& job) {
+  char link[64];
+  descriptor_path(fd, link);
   const long n = call(SYS_readlinkat, AT_FDCWD, addr(link), addr(out), static_cast<long>(room - 1));
   if (n < 0) return failed(job, FileStep::resolve, errno);
   if (static_cast<std::size_t>(n) >= room - 1) return failed(job, FileStep::resolve, ENAMETOOLONG);
@@ -92,33 +99,57 @@ VMHA_RAW bool path_of(int fd, char* out, std::size_t room, FileJob& job) {
   return true;
 }
 
-VMHA_RAW bool do_read(FileJob& job) {
-  const int fd = open_at(AT_FDCWD, job.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return failed(job, FileStep::open, errno);
-  bool ok = true;
-  if (call(SYS_fstat, fd, addr(&job.info)) != 0) {
-    ok = failed(job, FileStep::stat, errno);
-  } else if (!S_ISREG(job.info.st_mode)) {
-    ok = failed(job, FileStep::not_regular, EINVAL);
-  } else {
-    job.length = 0;
-    while (ok) {
-      if (job.length == job.capacity) {
-        ok = failed(job, FileStep::too_large, EFBIG);
-        break;
-      }
-      const long n = call(SYS_read, fd, addr(job.buffer + job.length), static_cast<long>(job.capacity - job.length));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        ok = failed(job, FileStep::read, errno);
-      } else if (n == 0) {
-        break;
-      } else {
-        job.length += static_cast<std::size_t>(n);
-      }
-    }
-    if (ok && job.length + 1 > job.capacity) ok = failed(job, FileStep::too_large, EFBIG);
+/// Opens `path` for reading only if it is a regular file: looked at through an O_PATH
+/// descriptor first, since merely opening a FIFO blocks and opening a device can act (a
+/// watchdog arms, a tape rewinds). The open descriptor, or -1 with the step failed.
+VMHA_RAW int open_regular(FileJob& job, const char* path) {
+  const int handle = open_at(AT_FDCWD, path, O_PATH | O_CLOEXEC);
+  if (handle < 0) {
+    failed(job, FileStep::open, errno);
+    return -1;
   }
+  if (call(SYS_fstat, handle, addr(&job.info)) != 0) {
+    const int error = errno;
+    close_fd(handle);
+    failed(job, FileStep::stat, error);
+    return -1;
+  }
+  if (!S_ISREG(job.info.st_mode)) {
+    close_fd(handle);
+    failed(job, FileStep::not_regular, EINVAL);
+    return -1;
+  }
+  // The very file looked at, reopened for reading through its descriptor.
+  char self[64];
+  descriptor_path(handle, self);
+  const int fd = open_at(AT_FDCWD, self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  const int error = errno;
+  close_fd(handle);
+  if (fd < 0) failed(job, FileStep::open, error);
+  return fd;
+}
+
+VMHA_RAW bool do_read(FileJob& job) {
+  const int fd = open_regular(job, job.path);
+  if (fd < 0) return false;
+  bool ok = true;
+  job.length = 0;
+  while (ok) {
+    if (job.length == job.capacity) {
+      ok = failed(job, FileStep::too_large, EFBIG);
+      break;
+    }
+    const long n = call(SYS_read, fd, addr(job.buffer + job.length), static_cast<long>(job.capacity - job.length));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ok = failed(job, FileStep::read, errno);
+    } else if (n == 0) {
+      break;
+    } else {
+      job.length += static_cast<std::size_t>(n);
+    }
+  }
+  if (ok && job.length + 1 > job.capacity) ok = failed(job, FileStep::too_large, EFBIG);
   close_fd(fd);
   return ok;
 }
@@ -173,6 +204,11 @@ VMHA_RAW bool do_replace(FileJob& job) {
     if (!S_ISREG(old.st_mode)) return failed(job, FileStep::not_regular, EINVAL);
     existed = true;
   } else if (errno == ENOENT) {
+    // A link to nothing (its target on a file system not mounted) is not replaced by a file.
+    struct stat link {};
+    if (stat_at(AT_FDCWD, job.path, link, AT_SYMLINK_NOFOLLOW) && S_ISLNK(link.st_mode)) {
+      return failed(job, FileStep::dangling, ENOENT);
+    }
     if (!copy(job.resolved, sizeof job.resolved, job.path, length_of(job.path))) {
       return failed(job, FileStep::open, ENAMETOOLONG);
     }

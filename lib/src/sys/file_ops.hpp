@@ -28,7 +28,9 @@ enum class FileStep {
   sync,
   move,
   remove,
-  resolve
+  resolve,
+  dangling,  ///< a symbolic link to nothing: replacing it would replace the link
+  helper,    ///< the helper process died before it finished
 };
 
 struct FileJob {

@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -45,6 +46,8 @@ std::string_view step_name(FileStep step) {
     case FileStep::move: return "cannot rename";
     case FileStep::remove: return "cannot remove";
     case FileStep::resolve: return "cannot resolve";
+    case FileStep::dangling: return "will not replace the dangling symbolic link";
+    case FileStep::helper: return "the helper process died while working on";
   }
   return "cannot access";
 }
@@ -122,8 +125,22 @@ bool run_inline(JobMemory& memory, Clock::time_point /*deadline*/) {
 constexpr std::size_t kChildStack = 128U * 1024U;
 
 int child_main(void* argument) {
+  // Nothing of the agent's stays open in a child that may hang: its table is its own copy.
+  syscall(SYS_close_range, 0U, ~0U, 0U);
   detail::run(*static_cast<FileJob*>(argument));
   return 0;
+}
+
+/// Waits for the child without a pidfd (a kernel that does not know CLONE_PIDFD): short polls.
+bool wait_without_pidfd(pid_t pid, Clock::time_point deadline, int& status) {
+  for (;;) {
+    if (waitpid(pid, &status, WNOHANG | __WALL) == pid) return true;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid, SIGKILL);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 }
 
 /// Runs the job in a clone(CLONE_VM) child and waits for it until the deadline. False when
@@ -149,21 +166,29 @@ bool run_in_child(JobMemory& memory, Clock::time_point deadline) {
     memory.job.failed = FileStep::open;
     return true;
   }
-  for (;;) {
-    const auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now()).count();
-    pollfd one{pidfd, POLLIN, 0};
-    const int ready = left <= 0 ? 0 : poll(&one, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
-    if (ready > 0) break;
-    if (ready < 0) continue;  // EINTR (the child may also have written errno: any -1 is retried)
-    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    close(pidfd);
-    return false;
-  }
   int status = 0;
-  while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
+  if (pidfd < 0) {
+    if (!wait_without_pidfd(pid, deadline, status)) return false;
+  } else {
+    for (;;) {
+      const auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now()).count();
+      pollfd one{pidfd, POLLIN, 0};
+      const int ready = left <= 0 ? 0 : poll(&one, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
+      if (ready > 0) break;
+      if (ready < 0) continue;  // EINTR (the child may also have written errno: any -1 is retried)
+      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      close(pidfd);
+      return false;
+    }
+    while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
   }
-  close(pidfd);
   munmap(stack, kChildStack);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {  // killed half-way: nothing it did counts
+    memory.job.failed = FileStep::helper;
+    memory.job.error = EINTR;
+  }
   return true;
 }
 

@@ -89,9 +89,28 @@ int pidfd_open(pid_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
-bool is_executable_file(const std::string& path) {
-  struct stat info {};
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
+bool is_executable_file(const std::string& path, std::optional<Clock::time_point> deadline) {
+  if (!deadline) {
+    struct stat info {};
+    return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
+  }
+  const auto info = BoundedFileSystem().info(path, *deadline);
+  return info && info->type == FileType::regular && (info->mode & 0111U) != 0;
+}
+
+/// find_program with a deadline on the steady clock.
+std::optional<std::string> find_program_by(const std::string& name, const std::string& path_variable,
+                                           std::optional<Clock::time_point> deadline) {
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string::npos) {
+    return is_executable_file(name, deadline) ? std::optional<std::string>(name) : std::nullopt;
+  }
+  for (const std::string& dir : ocf::split_fields(
+           path_variable.empty() ? std::string_view("/usr/sbin:/usr/bin:/sbin:/bin") : path_variable, ':')) {
+    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    if (is_executable_file(candidate, deadline)) return candidate;
+  }
+  return std::nullopt;
 }
 
 Millis until(Clock::time_point when) {
@@ -113,8 +132,8 @@ void drain(int fd, std::string& into, std::size_t limit, bool& open, bool& trunc
 /// Time between SIGKILL and the deadline, for the kernel to end the group and us to reap it.
 constexpr Millis kKillWait{200};
 
-/// What the child does between vfork and exec: only async-signal-safe calls. Returns only
-/// when exec failed, with errno.
+/// What the child does between fork and exec: only async-signal-safe calls (the agent may have
+/// threads). Ends the child when exec fails, with errno on `failure`.
 [[noreturn]] void become_command(pid_t parent, int out, int err, int failure, const char* program, char* const* argv,
                                  char* const* envp) {
   setpgid(0, 0);  // its own group: killed whole at the end
@@ -159,23 +178,23 @@ std::string Completion::describe() const {
   return fmt::format("exit status {}", exit_code);
 }
 
-std::optional<std::string> find_program(const std::string& name, const std::string& path_variable) {
-  if (name.empty()) return std::nullopt;
-  if (name.find('/') != std::string::npos) {
-    return is_executable_file(name) ? std::optional<std::string>(name) : std::nullopt;
-  }
-  for (const std::string& dir : ocf::split_fields(
-           path_variable.empty() ? std::string_view("/usr/sbin:/usr/bin:/sbin:/bin") : path_variable, ':')) {
-    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (is_executable_file(candidate)) return candidate;
-  }
-  return std::nullopt;
+std::optional<std::string> find_program(const std::string& name, const std::string& path_variable,
+                                        std::optional<Millis> bound) {
+  return find_program_by(name, path_variable,
+                         bound ? std::optional<Clock::time_point>(std::chrono::steady_clock::now() + *bound)
+                               : std::nullopt);
 }
+
 
 Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_point deadline) {
   const auto started = std::chrono::steady_clock::now();
   if (command.argv.empty()) return fail(ocf::Status::err_generic, "spawn: empty command");
-  const auto program = find_program(command.argv[0], ProcessEnvironment{}.get("PATH").value_or(""));
+  if (started >= deadline) {  // no time to run it at all: it times out without starting
+    Completion late;
+    late.timed_out = true;
+    return late;
+  }
+  const auto program = find_program_by(command.argv[0], ProcessEnvironment{}.get("PATH").value_or(""), deadline);
   if (!program) {
     return fail(ocf::Status::err_installed, fmt::format("{}: program not found", command.argv[0]),
                 ErrorKind::not_found);
@@ -193,12 +212,12 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
   auto envp = pointers(env_strings);
   const pid_t parent = getpid();
   started_any_ = true;
-  // No signal handler of ours may run in the child while it shares our memory.
+  // No signal handler of ours may run in the child before it resets them.
   sigset_t all;
   sigset_t previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  const pid_t pid = vfork();
+  const pid_t pid = fork();
   if (pid == 0) {
     become_command(parent, out_pipe->write.get(), err_pipe->write.get(), failure_pipe->write.get(), program->c_str(),
                    argv.data(), envp.data());
@@ -212,12 +231,10 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
     return fail(ocf::Status::err_generic, fmt::format("{}: cannot start: {}", *program, std::strerror(fork_errno)));
   }
   setpgid(pid, pid);  // also from here, so no signal below can miss the group
+  // The exec's outcome comes on the failure pipe (errno, or EOF once exec closed it), watched
+  // with everything else: an exec reading its program from a hung mount is bounded too.
   int exec_errno = 0;
-  if (read(failure_pipe->read.get(), &exec_errno, sizeof exec_errno) == static_cast<ssize_t>(sizeof exec_errno)) {
-    waitpid(pid, nullptr, 0);
-    return fail(ocf::Status::err_generic, fmt::format("{}: cannot start: {}", *program, std::strerror(exec_errno)),
-                exec_errno == ENOENT ? ErrorKind::not_found : ErrorKind::other);
-  }
+  bool exec_pending = true;
 
   Fd pidfd(pidfd_open(pid));
   Completion done;
@@ -244,9 +261,10 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
       done.abandoned = true;  // not even SIGKILL ended it: stuck in the kernel
       break;
     }
-    std::array<pollfd, 3> fds{{{out_open ? out_pipe->read.get() : -1, POLLIN, 0},
+    std::array<pollfd, 4> fds{{{out_open ? out_pipe->read.get() : -1, POLLIN, 0},
                                {err_open ? err_pipe->read.get() : -1, POLLIN, 0},
-                               {pidfd.get(), POLLIN, 0}}};
+                               {pidfd.get(), POLLIN, 0},
+                               {exec_pending ? failure_pipe->read.get() : -1, POLLIN, 0}}};
     const Millis wait = kill_sent ? until(deadline) : term_sent ? until(kill_at) : until(term_at);
     // Without a pidfd (old kernel) fall back to short polls for the child's exit.
     const long long bounded = std::min<long long>(wait.count(), pidfd.get() < 0 ? 10 : INT_MAX);
@@ -256,6 +274,12 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
       kill(-pid, SIGKILL);
       done.abandoned = waitpid(pid, &wait_status, WNOHANG) != pid;
       return fail(ocf::Status::err_generic, fmt::format("{}: poll: {}", *program, std::strerror(poll_errno)));
+    }
+    if (fds[3].revents != 0) {
+      exec_pending = false;
+      if (read(failure_pipe->read.get(), &exec_errno, sizeof exec_errno) != static_cast<ssize_t>(sizeof exec_errno)) {
+        exec_errno = 0;  // EOF: the exec went through
+      }
     }
     if (fds[0].revents != 0) drain(out_pipe->read.get(), done.out, command.max_output, out_open, done.truncated);
     if (fds[1].revents != 0) drain(err_pipe->read.get(), done.err, command.max_output, err_open, done.truncated);
@@ -271,11 +295,23 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
   }
   if (!exited) kill(-pid, SIGKILL);
   reap_group(pid);
+  if (exec_pending && exited) {  // the child ended before its failure pipe was looked at
+    pollfd one{failure_pipe->read.get(), POLLIN, 0};
+    if (poll(&one, 1, 0) > 0 &&
+        read(failure_pipe->read.get(), &exec_errno, sizeof exec_errno) != static_cast<ssize_t>(sizeof exec_errno)) {
+      exec_errno = 0;
+    }
+  }
+  if (exec_errno != 0) {
+    return fail(ocf::Status::err_generic, fmt::format("{}: cannot start: {}", *program, std::strerror(exec_errno)),
+                exec_errno == ENOENT ? ErrorKind::not_found : ErrorKind::other);
+  }
   // Collect what the child wrote before it exited; a grandchild holding the pipes open
   // must not keep us, so only what is already there is read.
   for (auto [fd, into, open] : {std::tuple{out_pipe->read.get(), &done.out, &out_open},
                                 std::tuple{err_pipe->read.get(), &done.err, &err_open}}) {
-    while (*open) {
+    // A descendant that left the group may go on writing: read what is there, within bounds.
+    for (int reads = 0; *open && reads < 256 && std::chrono::steady_clock::now() < deadline; ++reads) {
       pollfd one{fd, POLLIN, 0};
       if (poll(&one, 1, 0) <= 0) break;
       drain(fd, *into, command.max_output, *open, done.truncated);

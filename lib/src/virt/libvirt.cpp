@@ -55,6 +55,13 @@ Result<Domain> lookup(virConnectPtr connection, const DomainRef& ref) {
   return Domain(found);
 }
 
+/// A failed call that can create a domain: when the connection broke under it, the request may
+/// have reached libvirtd, which would still carry it out. (Connecting failed: never sent.)
+Error sent_error(Error error) {
+  if (error.kind == ErrorKind::unreachable && !error.reason.starts_with("cannot connect")) error.unanswered = true;
+  return error;
+}
+
 Result<void> check(int rc, std::string_view what, virConnectPtr connection) {
   if (rc < 0) return tl::unexpected(last_error(what, connection));
   return {};
@@ -108,7 +115,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<void> create(const std::string& xml, const ocf::Deadline& deadline) override {
     return call<void>("create domain", deadline, [xml](virConnectPtr c) -> Result<void> {
       Domain created(virDomainCreateXML(c, xml.c_str(), 0));
-      if (!created) return tl::unexpected(last_error("create domain", c));
+      if (!created) return tl::unexpected(sent_error(last_error("create domain", c)));
       return {};
     });
   }
@@ -122,7 +129,9 @@ class LibvirtHypervisor final : public Hypervisor {
   }
 
   Result<void> start(const DomainRef& ref, const ocf::Deadline& deadline) override {
-    return with_domain("start domain", ref, deadline, [](virDomainPtr d) { return virDomainCreate(d); });
+    auto started = with_domain("start domain", ref, deadline, [](virDomainPtr d) { return virDomainCreate(d); });
+    if (!started) return tl::unexpected(sent_error(started.error()));
+    return started;
   }
 
   Result<void> shutdown(const DomainRef& ref, unsigned methods, const ocf::Deadline& deadline) override {
@@ -139,9 +148,11 @@ class LibvirtHypervisor final : public Hypervisor {
   }
 
   Result<void> restore(const std::string& path, const ocf::Deadline& deadline) override {
-    return call<void>("restore domain", deadline, [path](virConnectPtr c) -> Result<void> {
+    auto restored = call<void>("restore domain", deadline, [path](virConnectPtr c) -> Result<void> {
       return check(virDomainRestore(c, path.c_str()), fmt::format("restore domain from {}", path), c);
     });
+    if (!restored) return tl::unexpected(sent_error(restored.error()));
+    return restored;
   }
 
   Result<std::string> definition(const DomainRef& ref, const ocf::Deadline& deadline) override {
@@ -224,7 +235,13 @@ class LibvirtHypervisor final : public Hypervisor {
           for (const auto& domain : domains) {
             char* element = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT, kLabelNamespace,
                                                  VIR_DOMAIN_AFFECT_LIVE);
-            if (element == nullptr) continue;  // unlabelled (or gone meanwhile)
+            if (element == nullptr) {
+              // Unlabelled, or gone meanwhile: fine. Anything else (a broken connection) leaves
+              // the answer incomplete, and an incomplete "none" would be taken for proof.
+              const int code = virGetLastErrorCode();
+              if (code == VIR_ERR_NO_DOMAIN_METADATA || code == VIR_ERR_NO_DOMAIN) continue;
+              return tl::unexpected(last_error("read domain metadata", c));
+            }
             const bool ours = std::string_view(element).find(wanted) != std::string_view::npos;
             std::free(element);  // NOLINT(cppcoreguidelines-no-malloc): libvirt allocates with malloc
             if (!ours) continue;

@@ -22,6 +22,16 @@ namespace vmha::virt {
 namespace {
 
 constexpr std::size_t kMaxProcFile = 1U << 20U;
+/// The longest one read of the evidence may take: reading a process's command line takes its
+/// memory-map lock, which a QEMU stuck in a page fault on hung storage can hold.
+constexpr sys::Millis kProcReadTime{2'000};
+
+/// A file of /proc or of libvirt's run directory, read within kProcReadTime.
+Result<std::string> read_evidence(const std::string& path) {
+  auto content = sys::BoundedFileSystem().read(path, kMaxProcFile, std::chrono::steady_clock::now() + kProcReadTime);
+  if (!content) return tl::unexpected(content.error());
+  return std::move(content->text);
+}
 
 /// The state letter of a /proc stat line (after the parenthesised command name).
 char process_state(const std::string& stat) {
@@ -34,8 +44,9 @@ bool exited(char state) {
   return state == 'Z' || state == 'X' || state == 'x';
 }
 
-/// Whether a NUL-separated command line carries the domain's identity: "-uuid <uuid>" when
-/// the UUID is known, else "guest=<name>" in "-name".
+/// Whether a NUL-separated command line is this domain's QEMU: its "-uuid" is the domain's, or
+/// its "-name" (guest=<name>,…) is. Either is enough: libvirt's pid file for <name> names this
+/// process, and a UUID edited in the config while the domain ran leaves the name.
 bool runs_domain(const std::string& cmdline, const DomainRef& domain) {
   std::vector<std::string> args;
   std::string current;
@@ -49,11 +60,13 @@ bool runs_domain(const std::string& cmdline, const DomainRef& domain) {
   }
   if (!current.empty()) args.push_back(current);
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
-    if (!domain.uuid.empty() && args[i] == "-uuid") return args[i + 1] == domain.uuid;
-    if (domain.uuid.empty() && args[i] == "-name") {
+    if (args[i] == "-uuid" && !domain.uuid.empty() && args[i + 1] == domain.uuid) return true;
+    if (args[i] == "-name") {
       const std::string& value = args[i + 1];
-      return value == domain.name || value.rfind("guest=" + domain.name + ",", 0) == 0 ||
-             value == "guest=" + domain.name;
+      if (value == domain.name || value.rfind("guest=" + domain.name + ",", 0) == 0 ||
+          value == "guest=" + domain.name) {
+        return true;
+      }
     }
   }
   return false;
@@ -85,7 +98,7 @@ struct Liveness {
 };
 
 Liveness liveness(const std::string& proc_root, int pid) {
-  const auto stat = sys::read_file(fmt::format("{}/{}/stat", proc_root, pid), kMaxProcFile);
+  const auto stat = read_evidence(fmt::format("{}/{}/stat", proc_root, pid));
   if (!stat) {
     if (stat.error().kind == ErrorKind::not_found) return {Evidence::gone, {}, fmt::format("no process {}", pid)};
     return {Evidence::unknown, {}, fmt::format("cannot read /proc of pid {}: {}", pid, stat.error().reason)};
@@ -98,7 +111,7 @@ Liveness liveness(const std::string& proc_root, int pid) {
     return {Evidence::unknown, {}, tids.error().reason};
   }
   for (const int tid : *tids) {
-    const auto task = sys::read_file(fmt::format("{}/{}/task/{}/stat", proc_root, pid, tid), kMaxProcFile);
+    const auto task = read_evidence(fmt::format("{}/{}/task/{}/stat", proc_root, pid, tid));
     if (!task) {
       if (task.error().kind == ErrorKind::not_found) continue;  // that thread is gone
       return {Evidence::unknown, {}, fmt::format("cannot read thread {} of pid {}: {}", tid, pid, task.error().reason)};
@@ -143,7 +156,7 @@ class PidFd {
 ProcessCheck ProcQemuProcesses::check_pid(const DomainRef& domain, int pid) {
   const auto alive = liveness(proc_root_, pid);
   if (alive.evidence != Evidence::running) return {alive.evidence, 0, alive.detail};
-  const auto cmdline = sys::read_file(alive.cmdline_path, kMaxProcFile);
+  const auto cmdline = read_evidence(alive.cmdline_path);
   if (!cmdline) {
     if (cmdline.error().kind == ErrorKind::not_found) return {Evidence::gone, 0, fmt::format("pid {} has exited", pid)};
     return {Evidence::unknown, pid, fmt::format("cannot read the command line of pid {}", pid)};
@@ -189,9 +202,14 @@ ProcessCheck ProcQemuProcesses::check(const DomainRef& domain) {
 }
 
 Result<void> ProcQemuProcesses::kill(const DomainRef& domain, const ocf::Deadline& deadline) {
-  auto found = check(domain);
+  const auto found = check(domain);
   if (found.evidence == Evidence::gone) return {};
   if (found.evidence == Evidence::unknown) return fail(ocf::Status::err_generic, found.detail);
+  return kill_pid(domain, found.pid, deadline);
+}
+
+Result<void> ProcQemuProcesses::kill_pid(const DomainRef& domain, int pid, const ocf::Deadline& deadline) {
+  auto found = ProcessCheck{Evidence::running, pid, {}};
   // The pidfd pins the process: after it is open, a recycled pid can no longer be signalled.
   const PidFd process(found.pid);
   if (process.get() < 0) {

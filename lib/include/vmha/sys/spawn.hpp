@@ -51,7 +51,8 @@ class CommandRunner {
   [[nodiscard]] virtual Result<Completion> run(const Command& command, Clock::time_point deadline) = 0;
 };
 
-/// vfork/exec runner. Each child leads its own process group, which is SIGKILLed when it ends
+/// fork/exec runner (not vfork: an exec reading its program from a hung mount must not suspend
+/// the agent). Each child leads its own process group, which is SIGKILLed when it ends
 /// or at the deadline, so grandchildren (a monitor script's curl, csync2's ssh) never outlive
 /// it; PR_SET_PDEATHSIG kills the child if the agent dies first. A child stuck in the kernel
 /// after SIGKILL is abandoned at the deadline, not waited for.
@@ -74,6 +75,9 @@ void become_subreaper();
 std::size_t kill_leftover_children(Millis bound);
 
 /// Looks `name` up in PATH (or checks it when it holds a '/'); the executable's path or nullopt.
-[[nodiscard]] std::optional<std::string> find_program(const std::string& name, const std::string& path_variable);
+/// With a bound, the whole lookup takes at most that long (a program on a hung mount is "not
+/// found" then).
+[[nodiscard]] std::optional<std::string> find_program(const std::string& name, const std::string& path_variable,
+                                                      std::optional<Millis> bound = std::nullopt);
 
 }  // namespace vmha::sys

@@ -40,6 +40,8 @@ class QemuProcesses {
   /// SIGKILLs the domain's QEMU (through a pidfd, after checking again that it is that
   /// domain's) and waits, until `deadline`, for its whole thread group to be gone.
   [[nodiscard]] virtual Result<void> kill(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
+  /// The same for the process `pid`, seen running the domain earlier.
+  [[nodiscard]] virtual Result<void> kill_pid(const DomainRef& domain, int pid, const ocf::Deadline& deadline) = 0;
   /// Which daemon process serves this node's libvirt socket ("pid start-time"), nullopt when
   /// unknown. A call left with one daemon cannot be carried out by the next.
   [[nodiscard]] virtual std::optional<std::string> daemon_instance() = 0;
@@ -65,6 +67,7 @@ class ProcQemuProcesses final : public QemuProcesses {
   [[nodiscard]] ProcessCheck check(const DomainRef& domain) override;
   [[nodiscard]] ProcessCheck check_pid(const DomainRef& domain, int pid) override;
   [[nodiscard]] Result<void> kill(const DomainRef& domain, const ocf::Deadline& deadline) override;
+  [[nodiscard]] Result<void> kill_pid(const DomainRef& domain, int pid, const ocf::Deadline& deadline) override;
   [[nodiscard]] std::optional<std::string> daemon_instance() override;
 
  private:
