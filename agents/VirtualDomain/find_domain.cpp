@@ -46,13 +46,15 @@ bool name_by_label(Job& job) {
 
 std::string unnamed_and_unasked(const Job& job) {
   if (!job.target.records_unreadable.empty()) {
-    return fmt::format("{}; nothing else names its domain, and vmha's records cannot be read ({}): whether it runs "
-                       "here is unknown",
-                       job.target.config_problem->reason, job.target.records_unreadable);
+    return fmt::format(
+        "{}; nothing else names its domain, and vmha's records cannot be read ({}): whether it runs "
+        "here is unknown",
+        job.target.config_problem->reason, job.target.records_unreadable);
   }
-  return fmt::format("{}; nothing else on this node names its domain, and libvirt cannot be asked for one labelled "
-                     "as {}'s: whether it runs here is unknown",
-                     job.target.config_problem->reason, job.request.call.resource);
+  return fmt::format(
+      "{}; nothing else on this node names its domain, and libvirt cannot be asked for one labelled "
+      "as {}'s: whether it runs here is unknown",
+      job.target.config_problem->reason, job.request.call.resource);
 }
 
 std::optional<virt::ProcessCheck> recorded_survivor(Job& job) {

@@ -64,8 +64,8 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
 Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
   const bool asked = job.target.ref || name_by_label(job);
-  if (!job.target.ref && ((!asked && job.target.config_state != ConfigState::missing) ||
-                          !job.target.records_unreadable.empty())) {
+  if (!job.target.ref &&
+      ((!asked && job.target.config_state != ConfigState::missing) || !job.target.records_unreadable.empty())) {
     return fail(Status::err_generic, unnamed_and_unasked(job));
   }
   if (!job.target.ref) {

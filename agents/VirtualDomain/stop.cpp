@@ -204,8 +204,8 @@ void save_definition(Job& job) {
 
 Result<Status> stop(Job& job) {
   const bool asked = job.target.ref || name_by_label(job);
-  if (!job.target.ref && ((!asked && job.target.config_state != ConfigState::missing) ||
-                          !job.target.records_unreadable.empty())) {
+  if (!job.target.ref &&
+      ((!asked && job.target.config_state != ConfigState::missing) || !job.target.records_unreadable.empty())) {
     return fail(Status::err_generic, unnamed_and_unasked(job));
   }
   if (!job.target.ref) {

@@ -434,28 +434,15 @@ std::vector<Step> random_steps(std::uint64_t seed, std::size_t count) {
     StepKind kind;
     unsigned weight;
   };
-  static constexpr std::array<Weighted, 22> kTable{{{StepKind::pacemaker, 80},
-                                                   {StepKind::time_passes, 12},
-                                                   {StepKind::libvirtd_down, 2},
-                                                   {StepKind::libvirtd_up, 6},
-                                                   {StepKind::libvirtd_hangs, 2},
-                                                   {StepKind::libvirtd_answers, 6},
-                                                   {StepKind::libvirtd_slow, 2},
-                                                   {StepKind::libvirtd_restarts, 2},
-                                                   {StepKind::calls_land_late, 3},
-                                                   {StepKind::calls_answer, 4},
-                                                   {StepKind::qemu_killed, 2},
-                                                   {StepKind::destroy_leaves_qemu, 1},
-                                                   {StepKind::config_broken, 3},
-                                                   {StepKind::config_restored, 6},
-                                                   {StepKind::drbd_outdated, 1},
-                                                   {StepKind::drbd_uptodate, 2},
-                                                   {StepKind::node_crash, 1},
-                                                   {StepKind::node_boot, 4},
-                                                   {StepKind::cleanup, 6},
-                                                   {StepKind::storage_returns, 2},
-                                                   {StepKind::stonith_disabled, 1},
-                                                   {StepKind::stonith_enabled, 2}}};
+  static constexpr std::array<Weighted, 22> kTable{
+      {{StepKind::pacemaker, 80},     {StepKind::time_passes, 12},      {StepKind::libvirtd_down, 2},
+       {StepKind::libvirtd_up, 6},    {StepKind::libvirtd_hangs, 2},    {StepKind::libvirtd_answers, 6},
+       {StepKind::libvirtd_slow, 2},  {StepKind::libvirtd_restarts, 2}, {StepKind::calls_land_late, 3},
+       {StepKind::calls_answer, 4},   {StepKind::qemu_killed, 2},       {StepKind::destroy_leaves_qemu, 1},
+       {StepKind::config_broken, 3},  {StepKind::config_restored, 6},   {StepKind::drbd_outdated, 1},
+       {StepKind::drbd_uptodate, 2},  {StepKind::node_crash, 1},        {StepKind::node_boot, 4},
+       {StepKind::cleanup, 6},        {StepKind::storage_returns, 2},   {StepKind::stonith_disabled, 1},
+       {StepKind::stonith_enabled, 2}}};
   unsigned total = 0;
   for (const auto& entry : kTable) total += entry.weight;
   std::vector<Step> steps;

@@ -180,11 +180,10 @@ std::string Completion::describe() const {
 
 std::optional<std::string> find_program(const std::string& name, const std::string& path_variable,
                                         std::optional<Millis> bound) {
-  return find_program_by(name, path_variable,
-                         bound ? std::optional<Clock::time_point>(std::chrono::steady_clock::now() + *bound)
-                               : std::nullopt);
+  return find_program_by(
+      name, path_variable,
+      bound ? std::optional<Clock::time_point>(std::chrono::steady_clock::now() + *bound) : std::nullopt);
 }
-
 
 Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_point deadline) {
   const auto started = std::chrono::steady_clock::now();

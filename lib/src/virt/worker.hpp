@@ -78,8 +78,7 @@ Result<T> Worker::call(std::string_view what, const ocf::Deadline& deadline,
   auto future = submit<T>(std::move(body));
   if (future.wait_until(deadline.at()) != std::future_status::ready) {
     wedged_ = true;
-    Error late{ocf::Status::err_generic, fmt::format("{}: libvirt did not answer in time", what),
-               ErrorKind::timed_out};
+    Error late{ocf::Status::err_generic, fmt::format("{}: libvirt did not answer in time", what), ErrorKind::timed_out};
     late.unanswered = true;  // queued or under way in libvirtd: it may still happen
     return tl::unexpected(std::move(late));
   }
