@@ -12,7 +12,7 @@ namespace {
 
 /// Longest resource part of a record's file name: far below NAME_MAX with the prefix.
 constexpr std::size_t kMaxKey = 160;
-constexpr std::size_t kMaxRecord = 64U * 1024U;
+constexpr std::size_t kMaxRecord = std::size_t{64} * 1024U;
 
 /// The resource name as a file name part: unsafe bytes become '_', and a long name is cut
 /// and given a hash of the whole, so two long names never share records.

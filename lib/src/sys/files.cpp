@@ -122,7 +122,7 @@ bool run_inline(JobMemory& memory, Clock::time_point /*deadline*/) {
   return true;
 }
 
-constexpr std::size_t kChildStack = 128U * 1024U;
+constexpr std::size_t kChildStack = std::size_t{128} * 1024U;
 
 int child_main(void* argument) {
   // Nothing of the agent's stays open in a child that may hang: its table is its own copy.

@@ -228,6 +228,7 @@ class LibvirtHypervisor final : public Hypervisor {
           const int count = virConnectListAllDomains(c, &listed, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
           if (count < 0) return tl::unexpected(last_error("list domains", c));
           std::vector<Domain> domains;
+          domains.reserve(static_cast<std::size_t>(count));
           for (int i = 0; i < count; ++i) domains.emplace_back(listed[i]);
           std::free(listed);  // NOLINT(cppcoreguidelines-no-malloc): libvirt allocates with malloc
           const std::string wanted = fmt::format("name=\"{}\"", xml_escaped(resource));
