@@ -50,9 +50,11 @@ struct FileJob {
   struct stat info {};
   int error = 0;  ///< errno of the failed step, 0 on success
   FileStep failed = FileStep::none;
-  char resolved[PATH_MAX] = {};  ///< resolve: the result; replace: the file really replaced
-  char scratch[PATH_MAX + 64] = {};
-  char label[4096] = {};  ///< an extended attribute being copied
+  // Left uninitialised (each is written before it is read): a job is set up on every bounded
+  // file access, a monitor's among them.
+  char resolved[PATH_MAX];  ///< resolve: the result; replace: the file really replaced
+  char scratch[PATH_MAX + 64];
+  char label[4096];  ///< an extended attribute being copied
 };
 
 /// Runs the job; its outcome is in job.error / job.failed and the result fields.

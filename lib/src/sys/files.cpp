@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -123,6 +124,7 @@ bool run_inline(JobMemory& memory, Clock::time_point /*deadline*/) {
 }
 
 constexpr std::size_t kChildStack = std::size_t{128} * 1024U;
+std::atomic<void*> spare_stack{nullptr};
 
 int child_main(void* argument) {
   // Nothing of the agent's stays open in a child that may hang: its table is its own copy.
@@ -146,7 +148,12 @@ bool wait_without_pidfd(pid_t pid, Clock::time_point deadline, int& status) {
 /// Runs the job in a clone(CLONE_VM) child and waits for it until the deadline. False when
 /// the child had to be abandoned: it is SIGKILLed, and its stack and job stay allocated.
 bool run_in_child(JobMemory& memory, Clock::time_point deadline) {
-  void* stack = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  // One stack serves every child in turn; a stack an abandoned child still runs on is never
+  // handed out again.
+  void* stack = spare_stack.exchange(nullptr);
+  if (stack == nullptr) {
+    stack = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  }
   if (stack == MAP_FAILED) {
     memory.job.error = errno;
     memory.job.failed = FileStep::open;
@@ -184,7 +191,7 @@ bool run_in_child(JobMemory& memory, Clock::time_point deadline) {
     }
     close(pidfd);
   }
-  munmap(stack, kChildStack);
+  if (void* unused = nullptr; !spare_stack.compare_exchange_strong(unused, stack)) munmap(stack, kChildStack);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {  // killed half-way: nothing it did counts
     memory.job.failed = FileStep::helper;
     memory.job.error = EINTR;
@@ -205,7 +212,7 @@ bool carry_out(std::unique_ptr<JobMemory>& memory, Runner runner, Clock::time_po
 }
 
 std::unique_ptr<JobMemory> make_job(FileOp op, const std::string& path) {
-  auto memory = std::make_unique<JobMemory>();
+  std::unique_ptr<JobMemory> memory(new JobMemory);  // default-initialised: no 12 KB memset
   memory->path = path;
   memory->job.op = op;
   memory->job.path = memory->path.c_str();
