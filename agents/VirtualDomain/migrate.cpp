@@ -188,6 +188,9 @@ Result<Status> migrate_to(Job& job) {
   auto request = plan_migration(job.settings.migration, local_uri, target);
   if (!request) return tl::unexpected(request.error());
   if (job.settings.save_config) save_definition(job);
+  // The label travels with the domain: on the target it names the domain when nothing else
+  // there does (a config unusable on that node).
+  label_domain(job, ref);
   const ocf::Deadline abort_at = job.deadline().keep_back(abort_reserve(job.deadline()));
   job.log().info("migrating {} to {} ({}{}{})", ref.label(), target, request->destination,
                  request->migrate_uri.empty() ? "" : ", data over ", request->migrate_uri);

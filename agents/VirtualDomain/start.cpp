@@ -124,18 +124,32 @@ Result<void> start_resources(Job& job) {
   return {};
 }
 
+/// The config as libvirt gets it: with vmha's label for this resource, so the domain carries
+/// it from its birth (a start that times out leaves a labelled domain, should it land).
+std::string labelled_config(Job& job) {
+  const std::string& resource = job.request.call.resource;
+  if (resource.empty()) return job.target.config_text;
+  auto labelled = virt::with_label(job.target.config_text, resource);
+  if (!labelled) {
+    job.log().warning("domain XML not labelled: {}", labelled.error().reason);
+    return job.target.config_text;
+  }
+  return std::move(*labelled);
+}
+
 /// Creates the domain: transient from the XML, or, when a persistent definition exists or a
 /// backing file is used, defined from the XML and started. Never undefines anything.
 Result<void> launch(Job& job, bool defined) {
   const auto& ref = *job.target.ref;
+  const std::string xml = labelled_config(job);
   if (!job.settings.backingfile.empty()) {
     if (auto ok = prepare_overlay(job); !ok) return ok;
   }
   if (!defined && job.settings.backingfile.empty()) {
     if (auto ok = record_launch(job); !ok) return ok;
-    return launched(job, job.hypervisor.create(job.target.config_text, job.deadline()));
+    return launched(job, job.hypervisor.create(xml, job.deadline()));
   }
-  if (auto ok = job.hypervisor.define(job.target.config_text, job.deadline()); !ok) return ok;
+  if (auto ok = job.hypervisor.define(xml, job.deadline()); !ok) return ok;
   if (job.settings.stateless && !job.settings.copyindirs.empty()) {
     std::vector<std::string> argv{"virt-copy-in", "-d", ref.name};
     argv.insert(argv.end(), job.settings.copyindirs.begin(), job.settings.copyindirs.end());

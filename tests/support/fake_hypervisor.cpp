@@ -53,7 +53,9 @@ void FakeLibvirt::settle() {
       const auto existing = parsed ? domains.find(parsed->name) : domains.end();
       if (parsed && (existing == domains.end() || existing->second.state.state == DomainState::shut_off)) {
         const bool persistent = existing != domains.end() && existing->second.persistent;
-        add(parsed->name, parsed->uuid, {DomainState::running, 1}, persistent).vcpus = parsed->vcpus;
+        auto& domain = add(parsed->name, parsed->uuid, {DomainState::running, 1}, persistent);
+        domain.vcpus = parsed->vcpus;
+        domain.label = parsed->label;
       }
     } else if (call.op == "start") {
       if (auto found = domains.find(call.domain.name);
@@ -185,6 +187,7 @@ Result<void> FakeHypervisor::create(const std::string& xml, const ocf::Deadline&
   auto& domain = world_.add(parsed->name, parsed->uuid, {DomainState::running, 1}, false);
   domain.vcpus = parsed->vcpus;
   domain.max_memory_kib = parsed->memory_kib;
+  domain.label = parsed->label;
   return {};
 }
 
@@ -194,9 +197,10 @@ Result<void> FakeHypervisor::define(const std::string& xml, const ocf::Deadline&
   if (!parsed) return fail(ocf::Status::err_generic, parsed.error().reason, ErrorKind::invalid);
   if (auto it = world_.domains.find(parsed->name); it != world_.domains.end()) {
     it->second.persistent = true;
+    it->second.label = parsed->label;
     return {};
   }
-  world_.add(parsed->name, parsed->uuid, {DomainState::shut_off, 0}, true);
+  world_.add(parsed->name, parsed->uuid, {DomainState::shut_off, 0}, true).label = parsed->label;
   return {};
 }
 

@@ -290,3 +290,25 @@ TEST_CASE("records that cannot be read are no proof that this node started nothi
   CHECK_THAT(probe.reason(), Catch::Contains("records cannot be read"));
   CHECK(h.run("stop").rc == 1);
 }
+
+TEST_CASE("a domain is labelled from its creation on: an abandoned start's domain is found on the node it "
+          "migrates to",
+          "[safety]") {
+  const auto labelled = vmha::virt::with_label(vmha::test::domain_xml(), "vm-web");
+  REQUIRE(labelled);
+  const auto parsed = vmha::virt::parse_domain_xml(*labelled);
+  REQUIRE(parsed);
+  CHECK(parsed->label == "vm-web");
+  CHECK(parsed->ref() == vmha::virt::DomainRef{"vm1", kUuid});
+  const auto again = vmha::virt::with_label(*labelled, "vm-db");  // one label, never two
+  REQUIRE(again);
+  CHECK(vmha::virt::parse_domain_xml(*again)->label == "vm-db");
+  CHECK(again->find("vm-web") == std::string::npos);
+
+  AgentHarness h;
+  h.world.lands_late["create"] = Millis{30'000};
+  CHECK(h.run("start").rc == 1);  // timed out at 18 s; libvirtd creates it at 30 s
+  h.world.clock.advance(std::chrono::seconds(15));
+  REQUIRE(h.world.runs("vm1"));
+  CHECK(h.world.domains.at("vm1").label == "vm1");
+}

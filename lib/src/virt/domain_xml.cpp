@@ -111,6 +111,13 @@ Result<DomainXml> parse_domain_xml(std::string_view text) {
       out.pools.push_back(added.pool);
     }
   }
+  for (xmlNodePtr metadata : xml::children(root, "metadata")) {
+    for (xmlNodePtr element : xml::children(metadata, "resource")) {
+      if (element->ns != nullptr && reinterpret_cast<const char*>(element->ns->href) == kLabelNamespace) {
+        out.label = xml::attribute(element, "name").value_or("");
+      }
+    }
+  }
   for (xmlNodePtr iface : xml::children(devices, "interface")) {
     if (xml::attribute(iface, "type").value_or("") != "network") continue;
     const auto network = xml::attribute(xml::child(iface, "source"), "network").value_or("");
@@ -136,6 +143,35 @@ std::optional<DomainRef> recover_domain_ref(std::string_view text) {
   if (!name || !valid_domain_name(*name)) return std::nullopt;
   const auto uuid = whole(xml::child(doc->root(), "uuid"), "uuid");
   return DomainRef{*name, uuid ? canonical_uuid(*uuid) : std::string()};
+}
+
+Result<std::string> with_label(std::string_view text, const std::string& resource) {
+  auto doc = xml::Document::parse(text, "domain XML", {.max_bytes = kMaxDomainXml, .allow_doctype = false});
+  if (!doc) return tl::unexpected(invalid(doc.error().reason));
+  xmlNodePtr root = doc->root();
+  if (!xml::is_named(root, "domain")) return tl::unexpected(invalid("domain XML: the root element is not <domain>"));
+  const auto* name = reinterpret_cast<const xmlChar*>("resource");
+  xmlNodePtr metadata = xml::child(root, "metadata");
+  if (metadata == nullptr) metadata = xmlNewChild(root, nullptr, reinterpret_cast<const xmlChar*>("metadata"), nullptr);
+  for (xmlNodePtr old : xml::children(metadata, "resource")) {
+    if (old->ns != nullptr && reinterpret_cast<const char*>(old->ns->href) == kLabelNamespace) {
+      xmlUnlinkNode(old);
+      xmlFreeNode(old);
+    }
+  }
+  xmlNodePtr label = xmlNewChild(metadata, nullptr, name, nullptr);
+  const std::string ns(kLabelNamespace);
+  xmlNsPtr space = xmlNewNs(label, reinterpret_cast<const xmlChar*>(ns.c_str()), reinterpret_cast<const xmlChar*>("vmha"));
+  if (metadata == nullptr || label == nullptr || space == nullptr) return tl::unexpected(invalid("cannot add a label"));
+  xmlSetNs(label, space);
+  xmlSetProp(label, reinterpret_cast<const xmlChar*>("name"), reinterpret_cast<const xmlChar*>(resource.c_str()));
+  xmlChar* dumped = nullptr;
+  int size = 0;
+  xmlDocDumpMemory(doc->get(), &dumped, &size);
+  if (dumped == nullptr) return tl::unexpected(invalid("cannot write the labelled domain XML"));
+  std::string out(reinterpret_cast<const char*>(dumped), static_cast<std::size_t>(size));
+  xmlFree(dumped);
+  return out;
 }
 
 }  // namespace vmha::virt

@@ -31,6 +31,7 @@ struct DomainXml {
   std::vector<DiskSource> disks;
   std::vector<std::string> networks;  ///< interface type='network' sources
   std::vector<std::string> pools;     ///< storage pools of volume disks
+  std::string label;                  ///< the resource its vmha label names, or empty
 
   [[nodiscard]] DomainRef ref() const { return DomainRef{name, uuid}; }
 };
@@ -43,5 +44,12 @@ struct DomainXml {
 /// refuses still says of its identity: the <name> and <uuid> that are complete in the text (a
 /// file cut short after them, a typo further down). nullopt when no whole, valid name is there.
 [[nodiscard]] std::optional<DomainRef> recover_domain_ref(std::string_view text);
+
+/// The namespace of vmha's label in a domain's <metadata>: <vmha:resource name="…"/>.
+inline constexpr std::string_view kLabelNamespace = "urn:vmha:resource:1";
+
+/// The domain XML with vmha's label for `resource` in its <metadata> (replacing an older one),
+/// so that a domain is labelled from its creation on, even by a start that then times out.
+[[nodiscard]] Result<std::string> with_label(std::string_view text, const std::string& resource);
 
 }  // namespace vmha::virt
