@@ -23,7 +23,7 @@ constexpr const char* kOldUuid = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 enum class Truth { absent, running, running_old_uuid, running_labelled, paused_ioerror, shut_off, landing };
 enum class Libvirt { answers, unreachable, hung, state_fails, destroy_fails, destroy_leaves_qemu, create_lands_late };
 enum class Proc { honest, unreadable };
-enum class Records { none, start, identity, both, launching, launching_restarted };
+enum class Records { none, start, identity, both, launching, launching_restarted, unwritable };
 enum class Config { usable, missing, unreadable, hung, fifo, cut_after_uuid, empty };
 
 constexpr std::array kTruths{Truth::absent,         Truth::running,  Truth::running_old_uuid, Truth::running_labelled,
@@ -32,8 +32,8 @@ constexpr std::array kLibvirts{Libvirt::answers,          Libvirt::unreachable, 
                                Libvirt::state_fails,      Libvirt::destroy_fails, Libvirt::destroy_leaves_qemu,
                                Libvirt::create_lands_late};
 constexpr std::array kProcs{Proc::honest, Proc::unreadable};
-constexpr std::array kRecords{Records::none, Records::start,     Records::identity,
-                              Records::both, Records::launching, Records::launching_restarted};
+constexpr std::array kRecords{Records::none,      Records::start,     Records::identity,           Records::both,
+                              Records::launching, Records::launching_restarted, Records::unwritable};
 constexpr std::array kConfigs{Config::usable, Config::missing,        Config::unreadable, Config::hung,
                               Config::fifo,   Config::cut_after_uuid, Config::empty};
 
@@ -57,8 +57,13 @@ const char* name(Proc p) {
   return p == Proc::honest ? "honest" : "unreadable";
 }
 const char* name(Records r) {
-  constexpr std::array<const char*, 6> kNames{"none", "start record", "identity",
-                                              "both", "launching",    "launching, daemon restarted since"};
+  constexpr std::array<const char*, 7> kNames{"none",
+                                              "start record",
+                                              "identity",
+                                              "both",
+                                              "launching",
+                                              "launching, daemon restarted since",
+                                              "none, and none can be written (HA_RSCTMP read-only)"};
   return kNames[static_cast<std::size_t>(r)];
 }
 const char* name(Config c) {
@@ -83,7 +88,8 @@ bool detectable(Libvirt libvirt, Proc proc) {
 /// label vmha gave it where it started (with libvirt there to be asked for it).
 bool named(Truth truth, Libvirt libvirt, Records records, Config config) {
   const bool label = truth == Truth::running_labelled && libvirt != Libvirt::unreachable && libvirt != Libvirt::hung;
-  return label || records != Records::none || config == Config::usable || config == Config::cut_after_uuid;
+  const bool recorded = records != Records::none && records != Records::unwritable;
+  return label || recorded || config == Config::usable || config == Config::cut_after_uuid;
 }
 
 struct Cell {
@@ -138,6 +144,9 @@ Result run_cell(const Cell& cell) {
     REQUIRE(records.remember_start({started, true, "fake 1"}));
   }
   if (cell.records == Records::launching_restarted) world.daemon_generation = 2;
+  if (cell.records == Records::unwritable) {
+    h.fakes.files.fail(rsctmp, {ErrorKind::other, "Read-only file system", true});
+  }
 
   switch (cell.config) {
     case Config::usable: break;
