@@ -32,8 +32,9 @@ constexpr std::array kLibvirts{Libvirt::answers,          Libvirt::unreachable, 
                                Libvirt::state_fails,      Libvirt::destroy_fails, Libvirt::destroy_leaves_qemu,
                                Libvirt::create_lands_late};
 constexpr std::array kProcs{Proc::honest, Proc::unreadable};
-constexpr std::array kRecords{Records::none,      Records::start,     Records::identity,           Records::both,
-                              Records::launching, Records::launching_restarted, Records::unwritable};
+constexpr std::array kRecords{Records::none,      Records::start,     Records::identity,
+                              Records::both,      Records::launching, Records::launching_restarted,
+                              Records::unwritable};
 constexpr std::array kConfigs{Config::usable, Config::missing,        Config::unreadable, Config::hung,
                               Config::fifo,   Config::cut_after_uuid, Config::empty};
 

@@ -291,9 +291,10 @@ TEST_CASE("records that cannot be read are no proof that this node started nothi
   CHECK(h.run("stop").rc == 1);
 }
 
-TEST_CASE("a domain is labelled from its creation on: an abandoned start's domain is found on the node it "
-          "migrates to",
-          "[safety]") {
+TEST_CASE(
+    "a domain is labelled from its creation on: an abandoned start's domain is found on the node it "
+    "migrates to",
+    "[safety]") {
   const auto labelled = vmha::virt::with_label(vmha::test::domain_xml(), "vm-web");
   REQUIRE(labelled);
   const auto parsed = vmha::virt::parse_domain_xml(*labelled);

@@ -159,10 +159,12 @@ Result<std::string> with_label(std::string_view text, const std::string& resourc
       xmlFreeNode(old);
     }
   }
-  xmlNodePtr label = xmlNewChild(metadata, nullptr, name, nullptr);
+  xmlNodePtr label = metadata == nullptr ? nullptr : xmlNewChild(metadata, nullptr, name, nullptr);
+  if (label == nullptr) return tl::unexpected(invalid("cannot add a label"));
   const std::string ns(kLabelNamespace);
-  xmlNsPtr space = xmlNewNs(label, reinterpret_cast<const xmlChar*>(ns.c_str()), reinterpret_cast<const xmlChar*>("vmha"));
-  if (metadata == nullptr || label == nullptr || space == nullptr) return tl::unexpected(invalid("cannot add a label"));
+  xmlNsPtr space =
+      xmlNewNs(label, reinterpret_cast<const xmlChar*>(ns.c_str()), reinterpret_cast<const xmlChar*>("vmha"));
+  if (space == nullptr) return tl::unexpected(invalid("cannot add a label"));
   xmlSetNs(label, space);
   xmlSetProp(label, reinterpret_cast<const xmlChar*>("name"), reinterpret_cast<const xmlChar*>(resource.c_str()));
   xmlChar* dumped = nullptr;
