@@ -57,27 +57,45 @@ std::string unnamed_and_unasked(const Job& job) {
       job.target.config_problem->reason, job.request.call.resource);
 }
 
+std::string records_unreadable(const Job& job) {
+  return fmt::format(
+      "libvirt shows no domain {} running, but vmha's records cannot be read ({}): they could tell "
+      "of a start still under way or a QEMU that outlived a stop",
+      job.target.ref ? job.target.ref->label() : std::string("of this resource"), job.target.records_unreadable);
+}
+
 std::optional<virt::ProcessCheck> recorded_survivor(Job& job) {
   const auto& start = job.target.start;
   if (!start || start->survivor == 0) return std::nullopt;
+  const auto& ran = start->survivor_domain.name.empty() ? start->domain : start->survivor_domain;
   if (job.processes == nullptr) {
     return virt::ProcessCheck{virt::Evidence::unknown, start->survivor, "no local evidence for this URI"};
   }
-  auto seen = job.processes->check_pid(start->domain, start->survivor);
+  auto seen = job.processes->check_pid(ran, start->survivor, job.query_deadline());
   if (seen.evidence == virt::Evidence::gone) return std::nullopt;
   seen.pid = start->survivor;
-  seen.detail = fmt::format("QEMU pid {} of {} outlived an earlier stop: {}", start->survivor, start->domain.label(),
-                            seen.detail);
+  seen.detail =
+      fmt::format("QEMU pid {} of {} outlived an earlier stop: {}", start->survivor, ran.label(), seen.detail);
   return seen;
 }
 
 void remember_survivor(Job& job, const virt::DomainRef& ref, int pid) {
-  auto record = job.target.start.value_or(StartRecord{ref, false, {}, 0});
+  auto record = job.target.start.value_or(StartRecord{ref, false, {}, 0, {}});
   record.survivor = pid;
+  record.survivor_domain = ref;
   if (auto written = job.records.remember_start(record); !written) {
     job.log().warning("cannot record the surviving QEMU pid {}: {}", pid, written.error().reason);
   }
   job.target.start = record;
+}
+
+StartRecord next_start_record(const Job& job, const virt::DomainRef& domain, bool launching, std::string daemon) {
+  StartRecord record{domain, launching, std::move(daemon), 0, {}};
+  if (job.target.start) {
+    record.survivor = job.target.start->survivor;
+    record.survivor_domain = job.target.start->survivor_domain;
+  }
+  return record;
 }
 
 virt::DomainRef as_libvirt_knows(Job& job, const virt::DomainRef& ref) {
@@ -108,13 +126,21 @@ std::optional<std::string> launch_may_land(Job& job) {
                          found ? fmt::format("domain {} now runs", (*found)->ref.label())
                                : "whether the call landed first cannot be told: " + found.error().reason);
     }
+    // A QEMU the old daemon started but never recorded would be invisible to the new one.
+    if (job.processes != nullptr) {
+      for (const auto& name : job.target.names()) {
+        const auto seen = job.processes->check(name, job.query_deadline());
+        if (seen.evidence != virt::Evidence::gone) {
+          return fmt::format("libvirt's daemon was restarted after a start of {} gave up on it, and {}",
+                             start->domain.label(), seen.detail);
+        }
+      }
+    }
     job.log().info(
         "libvirt's daemon was restarted (was {}, now {}) since a start gave up on it: what it was "
         "still doing for {} died with it",
         start->daemon, *now, start->domain.label());
-    auto settled = *start;
-    settled.launching = false;
-    settled.daemon.clear();
+    auto settled = next_start_record(job, start->domain, false);
     if (job.records.remember_start(settled)) job.target.start = settled;
     return std::nullopt;
   }

@@ -103,11 +103,17 @@ bool name_by_label(Job& job);
 /// The reason monitor and stop give when a config is there but unusable, nothing else names the
 /// domain, and libvirt cannot be asked for a labelled one: no proof either way.
 [[nodiscard]] std::string unnamed_and_unasked(const Job& job);
+/// The reason for 1 where a record that cannot be read might have told of an abandoned call or a
+/// surviving QEMU.
+[[nodiscard]] std::string records_unreadable(const Job& job);
 /// A QEMU the start record says outlived a stop, when it still runs or cannot be looked at;
 /// nullopt when none was recorded or it is gone.
 [[nodiscard]] std::optional<virt::ProcessCheck> recorded_survivor(Job& job);
 /// Records that the QEMU `pid` of `ref` outlived a stop: libvirt has forgotten it.
 void remember_survivor(Job& job, const virt::DomainRef& ref, int pid);
+/// The start record to write next for `domain`: a surviving QEMU it knew of stays in it.
+[[nodiscard]] StartRecord next_start_record(const Job& job, const virt::DomainRef& domain, bool launching,
+                                            std::string daemon = {});
 /// The domain `ref` finds, named as libvirt knows it (its UUID may differ from the config's);
 /// `ref` itself when libvirt cannot say.
 [[nodiscard]] virt::DomainRef as_libvirt_knows(Job& job, const virt::DomainRef& ref);

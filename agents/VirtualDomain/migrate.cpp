@@ -259,7 +259,7 @@ Result<Status> migrate_from(Job& job) {
     }
     clock.sleep_until(std::min(job.deadline().at(), clock.now() + kPollInterval));
   }
-  if (auto written = job.records.remember_start({as_libvirt_knows(job, ref), false, {}}); !written) {
+  if (auto written = job.records.remember_start(next_start_record(job, as_libvirt_knows(job, ref), false)); !written) {
     return fail(Status::err_generic,
                 fmt::format("domain {} arrived, but its start record cannot be written ({}): a later stop without "
                             "the config could not find it",

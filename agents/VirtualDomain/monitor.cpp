@@ -44,7 +44,7 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
   }
   std::string unsure;
   for (const auto& name : job.target.names()) {
-    const auto found = job.processes->check(name);
+    const auto found = job.processes->check(name, job.query_deadline());
     if (found.evidence == virt::Evidence::running) {
       // The VM is healthy; the node's libvirt is not. Degraded: shown, but no recovery.
       job.log().warning("{}; {}: reporting degraded", why.reason, found.detail);
@@ -55,6 +55,7 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
   if (!unsure.empty()) return fail(Status::err_generic, fmt::format("{}; {}", why.reason, unsure), why.kind);
   if (auto survivor = recorded_survivor(job)) return fail(Status::err_generic, survivor->detail);
   if (auto pending = launch_may_land(job)) return fail(Status::err_generic, *pending);
+  if (!job.target.records_unreadable.empty()) return fail(Status::err_generic, records_unreadable(job));
   job.log().warning("{}; no QEMU process of {} on this node: not running", why.reason, job.target.ref->label());
   return Status::not_running;
 }
@@ -91,6 +92,7 @@ Result<Status> monitor(Job& job) {
     // may still do (an abandoned create) is not proof of its absence.
     if (auto survivor = recorded_survivor(job)) return fail(Status::err_generic, survivor->detail);
     if (auto pending = launch_may_land(job)) return fail(Status::err_generic, *pending);
+    if (!job.target.records_unreadable.empty()) return fail(Status::err_generic, records_unreadable(job));
     return Status::not_running;
   }
   auto status = judge(job, **found);

@@ -67,16 +67,27 @@ std::optional<StartRecord> Records::start_record() const {
   const auto lines = ocf::split_fields(*text, '\n');
   if (lines.empty()) return std::nullopt;
   auto domain = domain_of(lines[0], lines.size() > 1 ? lines[1] : std::string());
-  if (!domain) return std::nullopt;
-  StartRecord record{std::move(*domain), false, {}, 0};
+  if (!domain) {
+    unreadable_ = fmt::format("{} names no valid domain", path("domain"));
+    return std::nullopt;
+  }
+  StartRecord record{std::move(*domain), false, {}, 0, {}};
   for (std::size_t i = 2; i < lines.size(); ++i) {
     const std::string& line = lines[i];
     if (line.rfind("launching", 0) == 0) {
       record.launching = true;
       record.daemon = line.size() > 10 ? line.substr(10) : std::string();
     } else if (line.rfind("survivor ", 0) == 0) {
-      const auto pid = ocf::parse_integer(line.substr(9));
-      if (pid && *pid > 1 && *pid <= INT32_MAX) record.survivor = static_cast<int>(*pid);
+      const auto fields = ocf::split_fields(line.substr(9), ' ');
+      const std::int64_t pid = fields.empty() ? 0 : ocf::parse_integer(fields[0]).value_or(0);
+      auto ran = fields.size() > 1 ? domain_of(fields[1], fields.size() > 2 ? fields[2] : std::string())
+                                   : std::optional<virt::DomainRef>(record.domain);
+      if (pid <= 1 || pid > INT32_MAX || !ran) {
+        unreadable_ = fmt::format("{} has a malformed survivor line", path("domain"));
+      } else {
+        record.survivor = static_cast<int>(pid);
+        record.survivor_domain = std::move(*ran);
+      }
     }
   }
   return record;
@@ -85,7 +96,10 @@ std::optional<StartRecord> Records::start_record() const {
 Result<void> Records::remember_start(const StartRecord& record) const {
   std::string text = fmt::format("{}\n{}\n", record.domain.name, record.domain.uuid);
   if (record.launching) text += fmt::format("launching {}\n", record.daemon);
-  if (record.survivor != 0) text += fmt::format("survivor {}\n", record.survivor);
+  if (record.survivor != 0) {
+    text +=
+        fmt::format("survivor {} {} {}\n", record.survivor, record.survivor_domain.name, record.survivor_domain.uuid);
+  }
   return write("domain", text);
 }
 

@@ -31,6 +31,7 @@ struct StartRecord {
   /// The pid of a QEMU that outlived a stop (libvirt called it destroyed while a thread of it
   /// was stuck in the kernel), 0 when none: libvirt no longer knows it, this record does.
   int survivor = 0;
+  virt::DomainRef survivor_domain;  ///< the domain that QEMU ran
   bool operator==(const StartRecord&) const = default;
 };
 

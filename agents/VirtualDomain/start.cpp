@@ -95,7 +95,7 @@ Result<void> prepare_overlay(Job& job) {
 Result<void> record_launch(Job& job) {
   const std::string daemon =
       job.processes != nullptr ? job.processes->daemon_instance().value_or(std::string()) : std::string();
-  if (auto written = job.records.remember_start({*job.target.ref, true, daemon}); !written) {
+  if (auto written = job.records.remember_start(next_start_record(job, *job.target.ref, true, daemon)); !written) {
     return fail(Status::err_generic,
                 fmt::format("cannot record the start of {} ({}): without it a later stop could not find the "
                             "domain, so it is not started",
@@ -108,7 +108,7 @@ Result<void> record_launch(Job& job) {
 Result<void> launched(Job& job, Result<void> outcome) {
   // No answer, or the connection broke with the call sent: libvirtd may still carry it out.
   if (!outcome && outcome.error().unanswered) return outcome;
-  if (auto written = job.records.remember_start({*job.target.ref, false, {}}); !written) {
+  if (auto written = job.records.remember_start(next_start_record(job, *job.target.ref, false)); !written) {
     job.log().warning("cannot update the start record: {}", written.error().reason);
   }
   return outcome;
@@ -212,6 +212,10 @@ Result<void> wait_scripts(Job& job) {
 
 Result<Status> start(Job& job) {
   if (job.target.config_problem) return tl::unexpected(*job.target.config_problem);
+  // A QEMU that outlived an earlier stop may still hold the disks: no second one beside it.
+  if (auto survivor = recorded_survivor(job)) {
+    return fail(Status::err_generic, fmt::format("{}: not started beside it", survivor->detail));
+  }
   const auto& ref = *job.target.ref;
   auto state = read_state(job, job.query_deadline());
   if (!state) return tl::unexpected(failed(state.error(), "cannot start"));
@@ -222,7 +226,8 @@ Result<Status> start(Job& job) {
       case DomainState::blocked:
       case DomainState::paused:
         job.log().info("domain {} is already {}", ref.label(), virt::describe(**state));
-        if (auto written = job.records.remember_start({as_libvirt_knows(job, ref), false, {}}); !written) {
+        if (auto written = job.records.remember_start(next_start_record(job, as_libvirt_knows(job, ref), false));
+            !written) {
           return fail(Status::err_generic,
                       fmt::format("domain {} runs, but its start record cannot be written ({}): a later stop "
                                   "without the config could not find it",
@@ -264,7 +269,7 @@ Result<Status> start(Job& job) {
   if (auto facts = job.hypervisor.facts(ref, job.query_deadline()); facts && started.uuid.empty())
     started.uuid = facts->uuid;
   if (started != ref) {
-    if (auto written = job.records.remember_start({started, false, {}}); !written) {
+    if (auto written = job.records.remember_start(next_start_record(job, started, false)); !written) {
       job.log().warning("cannot add the UUID to the start record: {}", written.error().reason);
     }
   }

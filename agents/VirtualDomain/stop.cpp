@@ -31,7 +31,7 @@ Result<void> without_libvirt(Job& job, const virt::DomainRef& ref, const Error& 
   if (job.processes == nullptr) {
     return fail(Status::err_generic, fmt::format("{}; no local evidence for this URI", why.reason), why.kind);
   }
-  const auto found = job.processes->check(ref);
+  const auto found = job.processes->check(ref, job.query_deadline());
   if (found.evidence == virt::Evidence::gone) {
     job.log().info("{}; {}: domain {} is not running here", why.reason, found.detail, ref.label());
     return {};
@@ -50,19 +50,20 @@ Result<void> without_libvirt(Job& job, const virt::DomainRef& ref, const Error& 
 
 /// libvirt says the domain is gone: the QEMU seen before must be gone too. libvirt 9.0 calls a
 /// domain destroyed even when its QEMU has a thread stuck in the kernel, still holding disks.
+/// Its pid is watched (a pidfd: nothing of the process is read, which a stuck one could block).
 Result<void> confirm_exit(Job& job, const virt::DomainRef& ref, const virt::ProcessCheck& before) {
-  if (job.processes == nullptr || before.evidence != virt::Evidence::running) return {};
+  if (job.processes == nullptr || before.pid == 0) return {};
   auto& clock = job.services.clock;
   const auto until = job.deadline().within(kExitGrace);
   for (;;) {
-    const auto now = job.processes->check_pid(ref, before.pid);
-    if (now.evidence == virt::Evidence::gone) return {};
+    const auto now = job.processes->process_state(before.pid, job.query_deadline());
+    if (now == virt::Evidence::gone) return {};
     if (until.expired()) {
       // libvirt has let go of it: from now on only the start record remembers this process.
-      if (now.evidence == virt::Evidence::running) remember_survivor(job, ref, before.pid);
-      return fail(
-          Status::err_generic,
-          fmt::format("libvirt reports domain {} stopped, but its QEMU process lives on: {}", ref.label(), now.detail));
+      remember_survivor(job, ref, before.pid);
+      return fail(Status::err_generic,
+                  fmt::format("libvirt reports domain {} stopped, but its QEMU (pid {}) {}", ref.label(), before.pid,
+                              now == virt::Evidence::running ? "lives on" : "cannot be seen to have ended"));
     }
     clock.sleep_until(std::min(until.at(), clock.now() + kPollInterval));
   }
@@ -130,7 +131,7 @@ Result<void> stop_name(Job& job, const virt::DomainRef& ref) {
                 fmt::format("cannot stop: {}", state.error().reason), state.error().kind);
   }
   const auto current = (*state)->state;
-  const auto before = job.processes != nullptr ? job.processes->check(ref) : virt::ProcessCheck{};
+  const auto before = job.processes != nullptr ? job.processes->check(ref, job.query_deadline()) : virt::ProcessCheck{};
   if (job.settings.save_config) save_definition(job);
   if (!job.settings.snapshot.empty() && (current == DomainState::running || current == DomainState::paused) &&
       save_state(job, ref)) {
@@ -230,6 +231,7 @@ Result<Status> stop(Job& job) {
   if (auto pending = launch_may_land(job)) {
     if (auto settled = wait_for_landing(job, *pending); !settled) return tl::unexpected(settled.error());
   }
+  if (!job.target.records_unreadable.empty()) return fail(Status::err_generic, records_unreadable(job));
   if (auto forgotten = job.records.forget_start(); !forgotten) {
     job.log().warning("cannot remove the start record: {}", forgotten.error().reason);
   }

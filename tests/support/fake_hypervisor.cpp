@@ -197,7 +197,8 @@ Result<void> FakeHypervisor::define(const std::string& xml, const ocf::Deadline&
   if (!parsed) return fail(ocf::Status::err_generic, parsed.error().reason, ErrorKind::invalid);
   if (auto it = world_.domains.find(parsed->name); it != world_.domains.end()) {
     it->second.persistent = true;
-    it->second.label = parsed->label;
+    // Like libvirt: a running domain's live metadata stays; the new definition is for next time.
+    if (it->second.state.state == DomainState::shut_off) it->second.label = parsed->label;
     return {};
   }
   world_.add(parsed->name, parsed->uuid, {DomainState::shut_off, 0}, true).label = parsed->label;
@@ -400,8 +401,10 @@ Result<std::string> FakeHypervisor::uri(const ocf::Deadline& d) {
 namespace {
 
 virt::ProcessCheck shown(virt::Evidence evidence, const virt::DomainRef& domain) {
+  const int pid = fake_pid(domain.name);
   switch (evidence) {
-    case virt::Evidence::running: return {virt::Evidence::running, 4242, "QEMU pid 4242 runs " + domain.label()};
+    case virt::Evidence::running:
+      return {virt::Evidence::running, pid, fmt::format("QEMU pid {} runs {}", pid, domain.label())};
     case virt::Evidence::gone: return {virt::Evidence::gone, 0, "no pid file"};
     case virt::Evidence::unknown: break;
   }
@@ -410,20 +413,29 @@ virt::ProcessCheck shown(virt::Evidence evidence, const virt::DomainRef& domain)
 
 }  // namespace
 
-virt::ProcessCheck FakeQemuProcesses::check(const virt::DomainRef& domain) {
+virt::ProcessCheck FakeQemuProcesses::check(const virt::DomainRef& domain, const ocf::Deadline& /*deadline*/) {
   world_.calls.push_back("proc-check " + domain.name);
   // The pid file: libvirt writes it while the domain runs and removes it when it lets go,
   // even of a QEMU that lingers.
   world_.settle();
   const auto it = world_.domains.find(domain.name);
   const bool listed = it != world_.domains.end() && it->second.state.state != DomainState::shut_off;
+  if (world_.cmdline_blocked && !world_.evidence && listed) {
+    const int pid = fake_pid(domain.name);
+    return {virt::Evidence::unknown, pid, fmt::format("cannot read the command line of pid {}", pid)};
+  }
   return shown(world_.evidence.value_or(listed ? virt::Evidence::running : virt::Evidence::gone), domain);
 }
 
-virt::ProcessCheck FakeQemuProcesses::check_pid(const virt::DomainRef& domain, int /*pid*/) {
+virt::ProcessCheck FakeQemuProcesses::check_pid(const virt::DomainRef& domain, int /*pid*/,
+                                                const ocf::Deadline& /*deadline*/) {
   // A pid seen before: /proc tells whether that process still lives, lingering or not.
-  return shown(world_.evidence.value_or(world_.runs(domain.name) ? virt::Evidence::running : virt::Evidence::gone),
-               domain);
+  const bool alive = world_.runs(domain.name);
+  if (world_.cmdline_blocked && !world_.evidence && alive) {
+    const int pid = fake_pid(domain.name);
+    return {virt::Evidence::unknown, pid, fmt::format("cannot read the command line of pid {}", pid)};
+  }
+  return shown(world_.evidence.value_or(alive ? virt::Evidence::running : virt::Evidence::gone), domain);
 }
 
 Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::Deadline& /*deadline*/) {
@@ -435,6 +447,18 @@ Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::D
   if (world_.evidence) world_.evidence = virt::Evidence::gone;
   world_.domains.erase(domain.name);
   return {};
+}
+
+virt::Evidence FakeQemuProcesses::process_state(int pid, const ocf::Deadline& /*deadline*/) {
+  if (world_.evidence) return *world_.evidence;
+  world_.settle();
+  for (const auto& [name, domain] : world_.domains) {
+    if (fake_pid(name) == pid && domain.state.state != DomainState::shut_off) return virt::Evidence::running;
+  }
+  for (const auto& name : world_.lingering) {
+    if (fake_pid(name) == pid) return virt::Evidence::running;
+  }
+  return virt::Evidence::gone;
 }
 
 Result<void> FakeQemuProcesses::kill_pid(const virt::DomainRef& domain, int /*pid*/, const ocf::Deadline& deadline) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -109,6 +110,9 @@ struct FakeLibvirt {
   /// then calls the domain shut off); such processes, by domain name, survive SIGKILL.
   bool destroy_leaves_qemu = false;
   std::set<std::string> lingering;
+  /// A QEMU's command line cannot be read (it waits for a memory-map lock a stuck QEMU holds):
+  /// /proc knows its pid and that it lives, not whose it is.
+  bool cmdline_blocked = false;
 };
 
 class FakeHypervisor final : public virt::Hypervisor {
@@ -147,8 +151,9 @@ class FakeHypervisor final : public virt::Hypervisor {
 class FakeQemuProcesses final : public virt::QemuProcesses {
  public:
   explicit FakeQemuProcesses(FakeLibvirt& world) : world_(world) {}
-  virt::ProcessCheck check(const virt::DomainRef& domain) override;
-  virt::ProcessCheck check_pid(const virt::DomainRef& domain, int pid) override;
+  virt::ProcessCheck check(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
+  virt::ProcessCheck check_pid(const virt::DomainRef& domain, int pid, const ocf::Deadline& deadline) override;
+  virt::Evidence process_state(int pid, const ocf::Deadline& deadline) override;
   Result<void> kill(const virt::DomainRef& domain, const ocf::Deadline& deadline) override;
   Result<void> kill_pid(const virt::DomainRef& domain, int pid, const ocf::Deadline& deadline) override;
   std::optional<std::string> daemon_instance() override;
@@ -156,6 +161,11 @@ class FakeQemuProcesses final : public virt::QemuProcesses {
  private:
   FakeLibvirt& world_;
 };
+
+/// The pid the fake /proc gives a domain's QEMU: the same for the same name.
+[[nodiscard]] inline int fake_pid(const std::string& name) {
+  return 4000 + static_cast<int>(std::hash<std::string>{}(name) % 50'000U);
+}
 
 /// Backends for the agent that act on `world`; `with_processes` false: no /proc evidence.
 [[nodiscard]] agents::Backends fake_backends(FakeLibvirt& world, bool with_processes = true);

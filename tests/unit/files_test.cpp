@@ -156,7 +156,7 @@ TEST_CASE("concurrent writers each leave a whole file and no temporary behind", 
   CHECK(leftovers(dir.path) == 0);
 }
 
-TEST_CASE("a symbolic link to nothing is not replaced by a file", "[files]") {
+TEST_CASE("a symbolic link to nothing is neither replaced by a file nor taken for a missing one", "[files]") {
   const auto which = GENERATE(as<std::string>{}, "local", "bounded");
   auto files = file_system(which);
   const TemporaryDirectory dir;
@@ -164,8 +164,11 @@ TEST_CASE("a symbolic link to nothing is not replaced by a file", "[files]") {
   std::filesystem::create_symlink("/nonexistent/shared/vm1.xml", link);  // the shared mount is down
   const auto replaced = files->replace(link, "<domain/>", kSoon(), {});
   REQUIRE_FALSE(replaced);
-  CHECK_THAT(replaced.error().reason, Catch::Contains("dangling"));
+  CHECK_THAT(replaced.error().reason, Catch::Contains("symbolic link to nothing"));
   CHECK(std::filesystem::is_symlink(link));
+  const auto read = files->read(link, 1000, kSoon());  // nor is it taken for a missing file
+  REQUIRE_FALSE(read);
+  CHECK(read.error().kind == ErrorKind::other);
 }
 
 TEST_CASE("a device is refused without being opened for reading", "[files]") {

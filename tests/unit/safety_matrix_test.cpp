@@ -22,7 +22,7 @@ constexpr const char* kOldUuid = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 
 enum class Truth { absent, running, running_old_uuid, running_labelled, paused_ioerror, shut_off, landing };
 enum class Libvirt { answers, unreachable, hung, state_fails, destroy_fails, destroy_leaves_qemu, create_lands_late };
-enum class Proc { honest, unreadable };
+enum class Proc { honest, unreadable, cmdline_blocked };
 enum class Records { none, start, identity, both, launching, launching_restarted, unwritable };
 enum class Config { usable, missing, unreadable, hung, fifo, cut_after_uuid, empty };
 
@@ -31,7 +31,7 @@ constexpr std::array kTruths{Truth::absent,         Truth::running,  Truth::runn
 constexpr std::array kLibvirts{Libvirt::answers,          Libvirt::unreachable,   Libvirt::hung,
                                Libvirt::state_fails,      Libvirt::destroy_fails, Libvirt::destroy_leaves_qemu,
                                Libvirt::create_lands_late};
-constexpr std::array kProcs{Proc::honest, Proc::unreadable};
+constexpr std::array kProcs{Proc::honest, Proc::unreadable, Proc::cmdline_blocked};
 constexpr std::array kRecords{Records::none,      Records::start,     Records::identity,
                               Records::both,      Records::launching, Records::launching_restarted,
                               Records::unwritable};
@@ -55,7 +55,8 @@ const char* name(Libvirt l) {
   return kNames[static_cast<std::size_t>(l)];
 }
 const char* name(Proc p) {
-  return p == Proc::honest ? "honest" : "unreadable";
+  constexpr std::array<const char*, 3> kNames{"honest", "unreadable", "command lines blocked (a stuck QEMU)"};
+  return kNames[static_cast<std::size_t>(p)];
 }
 const char* name(Records r) {
   constexpr std::array<const char*, 7> kNames{"none",
@@ -137,12 +138,12 @@ Result run_cell(const Cell& cell) {
   const vmha::agents::Records records(h.fakes.files, rsctmp, "vm1", vmha::sys::Clock::time_point::max());
   const DomainRef started = cell.truth == Truth::running_old_uuid ? older : current;
   if (cell.records == Records::start || cell.records == Records::both)
-    REQUIRE(records.remember_start({started, false, {}}));
+    REQUIRE(records.remember_start({started, false, {}, 0, {}}));
   if (cell.records == Records::identity || cell.records == Records::both) {
     REQUIRE(records.remember_config_identity(h.config, {current, "an older version"}));
   }
   if (cell.records == Records::launching || cell.records == Records::launching_restarted) {
-    REQUIRE(records.remember_start({started, true, "fake 1"}));
+    REQUIRE(records.remember_start({started, true, "fake 1", 0, {}}));
   }
   if (cell.records == Records::launching_restarted) world.daemon_generation = 2;
   if (cell.records == Records::unwritable) {
@@ -182,6 +183,7 @@ Result run_cell(const Cell& cell) {
     case Libvirt::create_lands_late: world.lands_late["create"] = Millis{40'000}; break;
   }
   if (cell.proc == Proc::unreadable) world.evidence = vmha::virt::Evidence::unknown;
+  if (cell.proc == Proc::cmdline_blocked) world.cmdline_blocked = true;
   for (auto& [domain_name, domain] : world.domains) domain.obeys_shutdown = false;  // destroy must be reached
 
   const auto outcome = h.run(cell.action == "probe" ? "monitor" : cell.action);

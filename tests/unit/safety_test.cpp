@@ -173,7 +173,7 @@ TEST_CASE("libvirt calling a domain destroyed while its QEMU lives on fails the 
   h.world.destroy_leaves_qemu = true;  // libvirt 9.0: a thread stuck in the kernel, "shut off" all the same
   const auto outcome = h.run("stop");
   CHECK(outcome.rc == 1);
-  CHECK_THAT(outcome.reason(), Catch::Contains("its QEMU process lives on"));
+  CHECK_THAT(outcome.reason(), Catch::Contains("lives on"));
   CHECK(outcome.took <= h.budget());
 }
 
@@ -312,4 +312,21 @@ TEST_CASE(
   h.world.clock.advance(std::chrono::seconds(15));
   REQUIRE(h.world.runs("vm1"));
   CHECK(h.world.domains.at("vm1").label == "vm1");
+}
+
+TEST_CASE("a QEMU whose command line cannot be read is still watched through its destroy", "[safety]") {
+  AgentHarness h;
+  h.fakes.env.set("OCF_RESKEY_force_stop", "true");
+  h.world.add("vm1", kUuid);
+  h.world.cmdline_blocked = true;      // stuck on storage: reading its command line blocks
+  h.world.destroy_leaves_qemu = true;  // and libvirt calls it destroyed all the same
+  const auto stopped = h.run("stop");
+  CHECK(stopped.rc == 1);
+  CHECK_THAT(stopped.reason(), Catch::Contains("lives on"));
+  const auto record = records_of(h).start_record();
+  REQUIRE(record);
+  CHECK(record->survivor == vmha::test::fake_pid("vm1"));
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
+  CHECK(h.run("monitor").rc == 1);
+  CHECK(h.run("start").rc == 1);  // never a second QEMU beside it
 }

@@ -139,39 +139,41 @@ TEST_CASE("QEMU evidence comes from this node's pid file and /proc", "[virt][pro
   const std::string qemu =
       "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-uuid\0"s + vmha::test::kUuid + "\0"s;
   vmha::virt::ProcQemuProcesses processes({run + "/libvirt-sock", run}, proc);
-  CHECK(processes.check(ref).evidence == Evidence::unknown);  // no run directory: cannot tell
+  vmha::sys::SteadyClock clock;
+  const vmha::ocf::Deadline soon(clock, clock.now() + Millis{5'000});
+  CHECK(processes.check(ref, soon).evidence == Evidence::unknown);  // no run directory: cannot tell
   std::filesystem::create_directories(run);
-  CHECK(processes.check(ref).evidence == Evidence::gone);  // no pid file
+  CHECK(processes.check(ref, soon).evidence == Evidence::gone);  // no pid file
   std::ofstream(run + "/vm1.pid") << "4242\n";
-  CHECK(processes.check(ref).evidence == Evidence::gone);  // stale: no such process
+  CHECK(processes.check(ref, soon).evidence == Evidence::gone);  // stale: no such process
   make_process(4242, 'S', qemu);
-  const auto found = processes.check(ref);
+  const auto found = processes.check(ref, soon);
   CHECK(found.evidence == Evidence::running);
   CHECK(found.pid == 4242);
   make_process(4242, 'Z', "");
-  CHECK(processes.check(ref).evidence == Evidence::gone);  // a zombie with no thread left is dead
+  CHECK(processes.check(ref, soon).evidence == Evidence::gone);  // a zombie with no thread left is dead
   // The main thread has exited, an I/O thread is stuck (D): the process lives.
   make_task(proc + "/4242/task/4250", 4250, 'D', qemu);
-  CHECK(processes.check(ref).evidence == Evidence::running);
+  CHECK(processes.check(ref, soon).evidence == Evidence::running);
   make_process(4242, 'S',
                "/usr/bin/qemu-system-x86_64\0-name\0guest=vm7\0-uuid\0aaaaaaaa-0d8a-4c53-9a8e-1a2b3c4d5e6f\0"s);
-  CHECK(processes.check(ref).evidence == Evidence::gone);  // the pid was reused by another VM
+  CHECK(processes.check(ref, soon).evidence == Evidence::gone);  // the pid was reused by another VM
   make_process(4242, 'S',
                "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1\0-uuid\0aaaaaaaa-0d8a-4c53-9a8e-1a2b3c4d5e6f\0"s);
-  CHECK(processes.check(ref).evidence == Evidence::running);  // vm1 under an older UUID: still vm1
+  CHECK(processes.check(ref, soon).evidence == Evidence::running);  // vm1 under an older UUID: still vm1
   make_process(4242, 'S', "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0"s);
-  CHECK(processes.check(vmha::virt::DomainRef{"vm1", ""}).evidence == Evidence::running);  // by name
+  CHECK(processes.check(vmha::virt::DomainRef{"vm1", ""}, soon).evidence == Evidence::running);  // by name
   std::ofstream(run + "/vm1.pid") << "garbage";
-  CHECK(processes.check(ref).evidence == Evidence::unknown);
+  CHECK(processes.check(ref, soon).evidence == Evidence::unknown);
   std::filesystem::remove(run + "/vm1.pid");
   std::ofstream(run + "/vm1.xml") << "<domstatus/>";
-  CHECK(processes.check(ref).evidence == Evidence::unknown);  // status but no pid: mid-start/stop
+  CHECK(processes.check(ref, soon).evidence == Evidence::unknown);  // status but no pid: mid-start/stop
   // Only ENOENT proves anything: a pid file that cannot be read is no evidence.
   std::filesystem::remove(run + "/vm1.xml");
   std::filesystem::create_directories(run + "/vm1.pid");  // EISDIR on read
-  CHECK(processes.check(ref).evidence == Evidence::unknown);
+  CHECK(processes.check(ref, soon).evidence == Evidence::unknown);
   // A name that would leave the pid directory is never followed.
-  CHECK(processes.check(vmha::virt::DomainRef{"../vm1", ""}).evidence == Evidence::unknown);
+  CHECK(processes.check(vmha::virt::DomainRef{"../vm1", ""}, soon).evidence == Evidence::unknown);
 }
 
 TEST_CASE("a real QEMU-like process whose main thread exited is alive until its last thread ends", "[virt][proc]") {
@@ -187,6 +189,8 @@ TEST_CASE("a real QEMU-like process whose main thread exited is alive until its 
   REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
   std::ofstream(run + "/vm1.pid") << pid << "\n";
   vmha::virt::ProcQemuProcesses processes({run + "/libvirt-sock", run});
+  vmha::sys::SteadyClock clock;
+  const vmha::ocf::Deadline soon(clock, clock.now() + Millis{5'000});
   // Wait until the leader has exited (state Z) while its thread runs.
   std::string stat;
   for (int i = 0; i < 200; ++i) {
@@ -196,16 +200,17 @@ TEST_CASE("a real QEMU-like process whose main thread exited is alive until its 
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   REQUIRE(stat.find(") Z") != std::string::npos);
-  const auto seen = processes.check(ref);
+  const auto seen = processes.check(ref, soon);
   CAPTURE(seen.detail);
   CHECK(seen.evidence == Evidence::running);
   CHECK(seen.pid == pid);
-  vmha::sys::SteadyClock clock;
+  CHECK(processes.process_state(pid, soon) == Evidence::running);  // a pidfd sees the live thread
   REQUIRE(processes.kill(ref, vmha::ocf::Deadline(clock, clock.now() + Millis{5'000})));
-  CHECK(processes.check(ref).evidence == Evidence::gone);  // the whole group has exited (a zombie now)
+  CHECK(processes.process_state(pid, soon) == Evidence::gone);
+  CHECK(processes.check(ref, soon).evidence == Evidence::gone);  // the whole group has exited (a zombie now)
   int status = 0;
   CHECK(waitpid(pid, &status, 0) == pid);
-  CHECK(processes.check(ref).evidence == Evidence::gone);  // reaped: no such process
+  CHECK(processes.check(ref, soon).evidence == Evidence::gone);  // reaped: no such process
 }
 
 TEST_CASE("the libvirt wrapper against libvirt's test driver", "[virt][libvirt]") {

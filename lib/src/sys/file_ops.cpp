@@ -105,7 +105,14 @@ VMHA_RAW bool path_of(int fd, char* out, std::size_t room, FileJob& job) {
 VMHA_RAW int open_regular(FileJob& job, const char* path) {
   const int handle = open_at(AT_FDCWD, path, O_PATH | O_CLOEXEC);
   if (handle < 0) {
-    failed(job, FileStep::open, errno);
+    const int error = errno;
+    // A link to nothing is no proof the file is missing: its file system may not be mounted.
+    struct stat link {};
+    if (error == ENOENT && stat_at(AT_FDCWD, path, link, AT_SYMLINK_NOFOLLOW) && S_ISLNK(link.st_mode)) {
+      failed(job, FileStep::dangling, ENOENT);
+    } else {
+      failed(job, FileStep::open, error);
+    }
     return -1;
   }
   if (call(SYS_fstat, handle, addr(&job.info)) != 0) {
@@ -125,7 +132,7 @@ VMHA_RAW int open_regular(FileJob& job, const char* path) {
   const int fd = open_at(AT_FDCWD, self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   const int error = errno;
   close_fd(handle);
-  if (fd < 0) failed(job, FileStep::open, error);
+  if (fd < 0) failed(job, FileStep::reopen, error);
   return fd;
 }
 

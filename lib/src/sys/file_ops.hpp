@@ -29,7 +29,8 @@ enum class FileStep {
   move,
   remove,
   resolve,
-  dangling,  ///< a symbolic link to nothing: replacing it would replace the link
+  dangling,  ///< a symbolic link to nothing (its target on a file system not mounted, say)
+  reopen,    ///< the file looked at could not be opened through /proc/self/fd
   helper,    ///< the helper process died before it finished
 };
 

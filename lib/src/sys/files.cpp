@@ -47,7 +47,8 @@ std::string_view step_name(FileStep step) {
     case FileStep::move: return "cannot rename";
     case FileStep::remove: return "cannot remove";
     case FileStep::resolve: return "cannot resolve";
-    case FileStep::dangling: return "will not replace the dangling symbolic link";
+    case FileStep::dangling: return "is a symbolic link to nothing:";
+    case FileStep::reopen: return "cannot reopen (is /proc mounted?)";
     case FileStep::helper: return "the helper process died while working on";
   }
   return "cannot access";
@@ -55,6 +56,10 @@ std::string_view step_name(FileStep step) {
 
 ErrorKind kind_of(const FileJob& job) {
   if (job.failed == FileStep::not_regular || job.failed == FileStep::too_large) return ErrorKind::invalid;
+  // Neither proves anything is missing: a link whose file system is not mounted, no /proc.
+  if (job.failed == FileStep::dangling || job.failed == FileStep::reopen || job.failed == FileStep::helper) {
+    return ErrorKind::other;
+  }
   switch (job.error) {
     case ENOENT:
     case ENOTDIR: return ErrorKind::not_found;
@@ -72,6 +77,8 @@ Error error_of(const FileJob& job, const std::string& path) {
     reason = fmt::format("{} is larger than {} bytes", path, job.capacity == 0 ? 0 : job.capacity - 1);
   } else if (job.failed == FileStep::open && job.error == ENOENT) {
     reason = fmt::format("{} does not exist", path);
+  } else if (job.failed == FileStep::dangling) {
+    reason = fmt::format("{} is a symbolic link to nothing (is its file system mounted?)", path);
   } else {
     reason = fmt::format("{} {}: {}", step_name(job.failed), path, std::strerror(job.error));
   }

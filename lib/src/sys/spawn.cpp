@@ -89,28 +89,49 @@ int pidfd_open(pid_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
-bool is_executable_file(const std::string& path, std::optional<Clock::time_point> deadline) {
+/// Where a program is, or why that cannot be said: a PATH entry that does not answer (a hung
+/// mount) is no proof the program is not installed.
+struct Lookup {
+  std::optional<std::string> path;
+  std::optional<Error> problem;
+};
+
+/// Whether `path` is an executable file; an error when that cannot be told.
+Result<bool> is_executable_file(const std::string& path, std::optional<Clock::time_point> deadline) {
   if (!deadline) {
     struct stat info {};
     return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
   }
   const auto info = BoundedFileSystem().info(path, *deadline);
-  return info && info->type == FileType::regular && (info->mode & 0111U) != 0;
+  if (!info) {
+    if (info.error().kind == ErrorKind::not_found) return false;
+    return tl::unexpected(info.error());
+  }
+  return info->type == FileType::regular && (info->mode & 0111U) != 0;
 }
 
-/// find_program with a deadline on the steady clock.
-std::optional<std::string> find_program_by(const std::string& name, const std::string& path_variable,
-                                           std::optional<Clock::time_point> deadline) {
-  if (name.empty()) return std::nullopt;
+/// find_program with a deadline on the steady clock, telling "absent" from "cannot tell".
+Lookup look_up(const std::string& name, const std::string& path_variable, std::optional<Clock::time_point> deadline) {
+  Lookup found;
+  if (name.empty()) return found;
+  std::vector<std::string> candidates;
   if (name.find('/') != std::string::npos) {
-    return is_executable_file(name, deadline) ? std::optional<std::string>(name) : std::nullopt;
+    candidates.push_back(name);
+  } else {
+    for (const std::string& dir : ocf::split_fields(
+             path_variable.empty() ? std::string_view("/usr/sbin:/usr/bin:/sbin:/bin") : path_variable, ':')) {
+      candidates.push_back((dir.empty() ? std::string(".") : dir) + "/" + name);
+    }
   }
-  for (const std::string& dir : ocf::split_fields(
-           path_variable.empty() ? std::string_view("/usr/sbin:/usr/bin:/sbin:/bin") : path_variable, ':')) {
-    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (is_executable_file(candidate, deadline)) return candidate;
+  for (const auto& candidate : candidates) {
+    const auto executable = is_executable_file(candidate, deadline);
+    if (executable && *executable) {
+      found.path = candidate;
+      return found;
+    }
+    if (!executable && !found.problem) found.problem = executable.error();
   }
-  return std::nullopt;
+  return found;
 }
 
 Millis until(Clock::time_point when) {
@@ -180,9 +201,9 @@ std::string Completion::describe() const {
 
 std::optional<std::string> find_program(const std::string& name, const std::string& path_variable,
                                         std::optional<Millis> bound) {
-  return find_program_by(
-      name, path_variable,
-      bound ? std::optional<Clock::time_point>(std::chrono::steady_clock::now() + *bound) : std::nullopt);
+  return look_up(name, path_variable,
+                 bound ? std::optional<Clock::time_point>(std::chrono::steady_clock::now() + *bound) : std::nullopt)
+      .path;
 }
 
 Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_point deadline) {
@@ -193,11 +214,16 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
     late.timed_out = true;
     return late;
   }
-  const auto program = find_program_by(command.argv[0], ProcessEnvironment{}.get("PATH").value_or(""), deadline);
-  if (!program) {
+  const auto look = look_up(command.argv[0], ProcessEnvironment{}.get("PATH").value_or(""), deadline);
+  if (!look.path && look.problem) {
+    return fail(ocf::Status::err_generic, fmt::format("cannot look for {}: {}", command.argv[0], look.problem->reason),
+                look.problem->kind);
+  }
+  if (!look.path) {
     return fail(ocf::Status::err_installed, fmt::format("{}: program not found", command.argv[0]),
                 ErrorKind::not_found);
   }
+  const auto& program = look.path;
   auto out_pipe = make_pipe();
   if (!out_pipe) return tl::unexpected(out_pipe.error());
   auto err_pipe = make_pipe();

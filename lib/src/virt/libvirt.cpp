@@ -240,7 +240,11 @@ class LibvirtHypervisor final : public Hypervisor {
               // Unlabelled, or gone meanwhile: fine. Anything else (a broken connection) leaves
               // the answer incomplete, and an incomplete "none" would be taken for proof.
               const int code = virGetLastErrorCode();
-              if (code == VIR_ERR_NO_DOMAIN_METADATA || code == VIR_ERR_NO_DOMAIN) continue;
+              // (OPERATION_INVALID: it shut off since the listing, so it no longer runs.)
+              if (code == VIR_ERR_NO_DOMAIN_METADATA || code == VIR_ERR_NO_DOMAIN ||
+                  code == VIR_ERR_OPERATION_INVALID) {
+                continue;
+              }
               return tl::unexpected(last_error("read domain metadata", c));
             }
             const bool ours = std::string_view(element).find(wanted) != std::string_view::npos;

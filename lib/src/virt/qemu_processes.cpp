@@ -26,15 +26,16 @@ constexpr std::size_t kMaxProcFile = 1U << 20U;
 /// memory-map lock, which a QEMU stuck in a page fault on hung storage can hold.
 constexpr sys::Millis kProcReadTime{2'000};
 
-/// A file of /proc or of libvirt's run directory, read within kProcReadTime.
-Result<std::string> read_evidence(const std::string& path) {
-  auto content = sys::BoundedFileSystem().read(path, kMaxProcFile, std::chrono::steady_clock::now() + kProcReadTime);
+/// A file of /proc or of libvirt's run directory, read within kProcReadTime and the deadline.
+Result<std::string> read_evidence(const std::string& path, const ocf::Deadline& deadline) {
+  const auto bound = std::min(kProcReadTime, deadline.remaining());
+  auto content = sys::BoundedFileSystem().read(path, kMaxProcFile, std::chrono::steady_clock::now() + bound);
   if (!content) return tl::unexpected(content.error());
   return std::move(content->text);
 }
 
 /// The state letter of a /proc stat line (after the parenthesised command name).
-char process_state(const std::string& stat) {
+char state_letter(const std::string& stat) {
   const auto close = stat.rfind(')');
   if (close == std::string::npos || close + 2 >= stat.size()) return '?';
   return stat[close + 2];
@@ -97,13 +98,13 @@ struct Liveness {
   std::string detail;
 };
 
-Liveness liveness(const std::string& proc_root, int pid) {
-  const auto stat = read_evidence(fmt::format("{}/{}/stat", proc_root, pid));
+Liveness liveness(const std::string& proc_root, int pid, const ocf::Deadline& deadline) {
+  const auto stat = read_evidence(fmt::format("{}/{}/stat", proc_root, pid), deadline);
   if (!stat) {
     if (stat.error().kind == ErrorKind::not_found) return {Evidence::gone, {}, fmt::format("no process {}", pid)};
     return {Evidence::unknown, {}, fmt::format("cannot read /proc of pid {}: {}", pid, stat.error().reason)};
   }
-  if (!exited(process_state(*stat))) return {Evidence::running, fmt::format("{}/{}/cmdline", proc_root, pid), {}};
+  if (!exited(state_letter(*stat))) return {Evidence::running, fmt::format("{}/{}/cmdline", proc_root, pid), {}};
   // The leader has exited; the process lives while any of its threads does.
   const auto tids = tasks_of(proc_root, pid);
   if (!tids) {
@@ -111,15 +112,15 @@ Liveness liveness(const std::string& proc_root, int pid) {
     return {Evidence::unknown, {}, tids.error().reason};
   }
   for (const int tid : *tids) {
-    const auto task = read_evidence(fmt::format("{}/{}/task/{}/stat", proc_root, pid, tid));
+    const auto task = read_evidence(fmt::format("{}/{}/task/{}/stat", proc_root, pid, tid), deadline);
     if (!task) {
       if (task.error().kind == ErrorKind::not_found) continue;  // that thread is gone
       return {Evidence::unknown, {}, fmt::format("cannot read thread {} of pid {}: {}", tid, pid, task.error().reason)};
     }
-    if (!exited(process_state(*task))) {
+    if (!exited(state_letter(*task))) {
       return {Evidence::running, fmt::format("{}/{}/task/{}/cmdline", proc_root, pid, tid),
               fmt::format("the main thread of pid {} has exited but thread {} still runs (state {})", pid, tid,
-                          process_state(*task))};
+                          state_letter(*task))};
     }
   }
   return {Evidence::gone, {}, fmt::format("QEMU pid {} has exited", pid)};
@@ -153,10 +154,11 @@ class PidFd {
 
 }  // namespace
 
-ProcessCheck ProcQemuProcesses::check_pid(const DomainRef& domain, int pid) {
-  const auto alive = liveness(proc_root_, pid);
-  if (alive.evidence != Evidence::running) return {alive.evidence, 0, alive.detail};
-  const auto cmdline = read_evidence(alive.cmdline_path);
+ProcessCheck ProcQemuProcesses::check_pid(const DomainRef& domain, int pid, const ocf::Deadline& deadline) {
+  const auto alive = liveness(proc_root_, pid, deadline);
+  if (alive.evidence == Evidence::gone) return {Evidence::gone, 0, alive.detail};
+  if (alive.evidence == Evidence::unknown) return {Evidence::unknown, pid, alive.detail};
+  const auto cmdline = read_evidence(alive.cmdline_path, deadline);
   if (!cmdline) {
     if (cmdline.error().kind == ErrorKind::not_found) return {Evidence::gone, 0, fmt::format("pid {} has exited", pid)};
     return {Evidence::unknown, pid, fmt::format("cannot read the command line of pid {}", pid)};
@@ -173,7 +175,15 @@ ProcessCheck ProcQemuProcesses::check_pid(const DomainRef& domain, int pid) {
   return {Evidence::running, pid, detail};
 }
 
-ProcessCheck ProcQemuProcesses::check(const DomainRef& domain) {
+Evidence ProcQemuProcesses::process_state(int pid, const ocf::Deadline& deadline) {
+  // A pidfd answers for the whole thread group, without reading anything of the process.
+  const PidFd process(pid);
+  if (process.get() >= 0) return process.exited(sys::Millis{0}) ? Evidence::gone : Evidence::running;
+  if (process.error() == ESRCH) return Evidence::gone;
+  return liveness(proc_root_, pid, deadline).evidence;  // no pidfd here (an old kernel, a test's /proc)
+}
+
+ProcessCheck ProcQemuProcesses::check(const DomainRef& domain, const ocf::Deadline& deadline) {
   if (!valid_domain_name(domain.name)) {
     return {Evidence::unknown, 0, fmt::format("'{}' is not a domain name", domain.name)};
   }
@@ -198,11 +208,11 @@ ProcessCheck ProcQemuProcesses::check(const DomainRef& domain) {
   const auto digits_end = text->find_last_not_of(" \t\r\n");
   const auto pid = ocf::parse_integer(text->substr(0, digits_end == std::string::npos ? 0 : digits_end + 1));
   if (!pid || *pid <= 1 || *pid > INT32_MAX) return {Evidence::unknown, 0, fmt::format("{} is malformed", pid_file)};
-  return check_pid(domain, static_cast<int>(*pid));
+  return check_pid(domain, static_cast<int>(*pid), deadline);
 }
 
 Result<void> ProcQemuProcesses::kill(const DomainRef& domain, const ocf::Deadline& deadline) {
-  const auto found = check(domain);
+  const auto found = check(domain, deadline);
   if (found.evidence == Evidence::gone) return {};
   if (found.evidence == Evidence::unknown) return fail(ocf::Status::err_generic, found.detail);
   return kill_pid(domain, found.pid, deadline);
@@ -217,7 +227,7 @@ Result<void> ProcQemuProcesses::kill_pid(const DomainRef& domain, int pid, const
     return fail(ocf::Status::err_generic,
                 fmt::format("cannot watch QEMU pid {}: {}", found.pid, std::strerror(process.error())));
   }
-  found = check_pid(domain, found.pid);
+  found = check_pid(domain, found.pid, deadline);
   if (found.evidence == Evidence::gone) return {};
   if (found.evidence == Evidence::unknown) return fail(ocf::Status::err_generic, found.detail);
   if (syscall(SYS_pidfd_send_signal, process.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
@@ -230,10 +240,8 @@ Result<void> ProcQemuProcesses::kill_pid(const DomainRef& domain, int pid, const
     if (deadline.expired()) break;
     clock.sleep_until(std::min(deadline.at(), clock.now() + sys::Millis(20)));
   }
-  const auto still = liveness(proc_root_, found.pid);
   return fail(ocf::Status::err_generic,
-              fmt::format("QEMU pid {} survived SIGKILL{}", found.pid,
-                          still.detail.empty() ? " (a thread stuck in the kernel?)" : ": " + still.detail),
+              fmt::format("QEMU pid {} survived SIGKILL (a thread stuck in the kernel?)", found.pid),
               ErrorKind::timed_out);
 }
 
@@ -248,7 +256,8 @@ std::optional<std::string> ProcQemuProcesses::daemon_instance() {
     ucred peer{};
     socklen_t length = sizeof(peer);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0 && peer.pid > 0) {
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0 && peer.pid > 1) {
+      // (pid 1 would be systemd holding the socket for an activated daemon: no identity of it)
       // Field 22 of stat: the start time, which tells a restarted daemon from a recycled pid.
       const auto stat = sys::read_file(fmt::format("{}/{}/stat", proc_root_, peer.pid), kMaxProcFile);
       if (stat) {

@@ -29,14 +29,18 @@ struct ProcessCheck {
   std::string detail;  ///< for logs and exit reasons
 };
 
+/// Each call is bounded by its deadline: a read of /proc that does not answer (a process's command
+/// line waits for its memory-map lock, which a QEMU stuck on hung storage can hold) is "unknown".
 class QemuProcesses {
  public:
   virtual ~QemuProcesses() = default;
-  /// The domain's QEMU as the pid file names it.
-  [[nodiscard]] virtual ProcessCheck check(const DomainRef& domain) = 0;
-  /// Whether the process `pid`, seen running the domain earlier, still does: libvirt may call a
-  /// domain destroyed while its QEMU still has a thread stuck in the kernel.
-  [[nodiscard]] virtual ProcessCheck check_pid(const DomainRef& domain, int pid) = 0;
+  /// The domain's QEMU as the pid file names it. An unknown result keeps the pid when there is one.
+  [[nodiscard]] virtual ProcessCheck check(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
+  /// Whether the process `pid`, seen running the domain earlier, still does.
+  [[nodiscard]] virtual ProcessCheck check_pid(const DomainRef& domain, int pid, const ocf::Deadline& deadline) = 0;
+  /// Whether the process `pid` — its whole thread group — still exists, whatever it runs (no
+  /// command line needed): libvirt may call a domain destroyed while its QEMU lives on.
+  [[nodiscard]] virtual Evidence process_state(int pid, const ocf::Deadline& deadline) = 0;
   /// SIGKILLs the domain's QEMU (through a pidfd, after checking again that it is that
   /// domain's) and waits, until `deadline`, for its whole thread group to be gone.
   [[nodiscard]] virtual Result<void> kill(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
@@ -64,8 +68,9 @@ class ProcQemuProcesses final : public QemuProcesses {
  public:
   explicit ProcQemuProcesses(LocalDaemon daemon, std::string proc_root = "/proc")
       : daemon_(std::move(daemon)), proc_root_(std::move(proc_root)) {}
-  [[nodiscard]] ProcessCheck check(const DomainRef& domain) override;
-  [[nodiscard]] ProcessCheck check_pid(const DomainRef& domain, int pid) override;
+  [[nodiscard]] ProcessCheck check(const DomainRef& domain, const ocf::Deadline& deadline) override;
+  [[nodiscard]] ProcessCheck check_pid(const DomainRef& domain, int pid, const ocf::Deadline& deadline) override;
+  [[nodiscard]] Evidence process_state(int pid, const ocf::Deadline& deadline) override;
   [[nodiscard]] Result<void> kill(const DomainRef& domain, const ocf::Deadline& deadline) override;
   [[nodiscard]] Result<void> kill_pid(const DomainRef& domain, int pid, const ocf::Deadline& deadline) override;
   [[nodiscard]] std::optional<std::string> daemon_instance() override;
