@@ -27,9 +27,8 @@ Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job) {
     if (disk.path.empty()) continue;
     if (auto device = drbd::drbd_device(disk.path, resolved)) devices.push_back(std::move(*device));
     if (unresolved) {
-      return fail(ocf::Status::err_generic,
-                  fmt::format("cannot tell whether disk {} is on DRBD: {}", disk.path, unresolved->reason),
-                  unresolved->kind);
+      return fail(unresolved->kind,
+                  fmt::format("cannot tell whether disk {} is on DRBD: {}", disk.path, unresolved->reason));
     }
   }
   return devices;
@@ -37,14 +36,14 @@ Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job) {
 
 Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& target) {
   const auto devices = drbd_devices(job);
-  if (!devices) return tl::unexpected(devices.error());
+  VMHA_TRY(devices);
   if (devices->empty()) return std::vector<drbd::Finding>{};
-  if (job.drbd == nullptr) return fail(ocf::Status::err_generic, "no DRBD state source", ErrorKind::other);
+  if (job.drbd == nullptr) return fail(ErrorKind::other, "no DRBD state source");
   auto all = job.drbd->resources(job.query_deadline());
   if (!all) {
-    const auto status =
-        all.error().kind == ErrorKind::not_found ? ocf::Status::err_installed : ocf::Status::err_generic;
-    return fail(status, fmt::format("cannot read DRBD's state: {}", all.error().reason), all.error().kind);
+    Error error = with_reason(all.error(), fmt::format("cannot read DRBD's state: {}", all.error().reason));
+    if (error.kind == ErrorKind::not_found) error.kind = ErrorKind::not_installed;  // no drbdsetup, no /proc/drbd
+    return fail(std::move(error));
   }
   auto selection = drbd::select(*all, *devices);
   for (const auto* resource : selection.resources) {

@@ -8,10 +8,9 @@ namespace vmha::agents {
 Result<std::optional<virt::StateInfo>> read_state(Job& job, const virt::DomainRef& ref, const ocf::Deadline& deadline) {
   // "no state" is transient (a domain starting or stopping): ask again, briefly.
   for (;;) {
-    auto state = job.hypervisor.state(ref, deadline);
+    auto state = job.domains.state(ref, deadline);
     if (!state || !*state || (*state)->state != virt::DomainState::no_state || deadline.expired()) return state;
-    auto& clock = job.services.clock;
-    clock.sleep_until(std::min(deadline.at(), clock.now() + kPollInterval));
+    deadline.sleep(kPollInterval);
   }
 }
 
@@ -22,7 +21,7 @@ Result<std::optional<virt::StateInfo>> read_state(Job& job, const ocf::Deadline&
 Result<std::optional<Sighting>> find_running(Job& job, const ocf::Deadline& deadline) {
   for (const auto& name : job.target.names()) {
     auto state = read_state(job, name, deadline);
-    if (!state) return tl::unexpected(state.error());
+    VMHA_TRY(state);
     if (*state && (*state)->state != virt::DomainState::shut_off)
       return std::optional<Sighting>{Sighting{name, **state}};
   }
@@ -31,8 +30,8 @@ Result<std::optional<Sighting>> find_running(Job& job, const ocf::Deadline& dead
 
 bool name_by_label(Job& job) {
   const std::string& resource = job.request.call.resource;
-  if (resource.empty()) return false;
-  const auto found = job.hypervisor.labelled(resource, job.query_deadline());
+  if (resource.empty() || job.hypervisor == nullptr) return false;
+  const auto found = job.hypervisor->labelled(resource, job.query_deadline());
   if (!found) {
     job.log().warning("cannot ask libvirt for a domain labelled as {}'s: {}", resource, found.error().reason);
     return false;
@@ -99,15 +98,15 @@ StartRecord next_start_record(const Job& job, const virt::DomainRef& domain, boo
 }
 
 virt::DomainRef as_libvirt_knows(Job& job, const virt::DomainRef& ref) {
-  const auto facts = job.hypervisor.facts(ref, job.query_deadline());
+  const auto facts = job.domains.facts(ref, job.query_deadline());
   if (!facts || facts->name.empty()) return ref;
   return virt::DomainRef{facts->name, facts->uuid.empty() ? ref.uuid : facts->uuid};
 }
 
 void label_domain(Job& job, const virt::DomainRef& ref) {
   const std::string& resource = job.request.call.resource;
-  if (resource.empty()) return;
-  if (auto labelled = job.hypervisor.label(ref, resource, job.query_deadline()); !labelled) {
+  if (resource.empty() || job.hypervisor == nullptr) return;
+  if (auto labelled = job.hypervisor->label(ref, resource, job.query_deadline()); !labelled) {
     job.log().warning("domain {} not labelled as {}'s: {}", ref.label(), resource, labelled.error().reason);
   }
 }

@@ -8,7 +8,9 @@
 
 #include <fmt/core.h>
 
+#include "VirtualDomain/exit_status.hpp"
 #include "vmha/ocf/exit_reason.hpp"
+#include "vmha/ocf/hand_over.hpp"
 #include "vmha/virt/qemu_processes.hpp"
 #include "vmha/virt/wire.hpp"
 
@@ -18,104 +20,12 @@ namespace {
 /// The longest the front waits for the config's stat before leaving the monitor to the full agent.
 constexpr std::chrono::milliseconds kConfigLookTime{2'000};
 
-/// Passes calls to the wire client and notes any answer it did not expect, so the monitor's
-/// verdict can be discarded in favour of the full agent's.
-class Watched final : public virt::Hypervisor {
- public:
-  explicit Watched(std::unique_ptr<virt::Hypervisor> inner) : inner_(std::move(inner)) {}
-  bool unsure = false;
-
-  Result<std::optional<virt::StateInfo>> state(const virt::DomainRef& d, const ocf::Deadline& t) override {
-    return note(inner_->state(d, t));
-  }
-  Result<virt::DomainFacts> facts(const virt::DomainRef& d, const ocf::Deadline& t) override {
-    return note(inner_->facts(d, t));
-  }
-  Result<void> create(const std::string& x, const ocf::Deadline& t) override { return note(inner_->create(x, t)); }
-  Result<void> define(const std::string& x, const ocf::Deadline& t) override { return note(inner_->define(x, t)); }
-  Result<void> start(const virt::DomainRef& d, const ocf::Deadline& t) override { return note(inner_->start(d, t)); }
-  Result<void> shutdown(const virt::DomainRef& d, unsigned m, const ocf::Deadline& t) override {
-    return note(inner_->shutdown(d, m, t));
-  }
-  Result<void> destroy(const virt::DomainRef& d, const ocf::Deadline& t) override {
-    return note(inner_->destroy(d, t));
-  }
-  Result<void> save(const virt::DomainRef& d, const std::string& p, const ocf::Deadline& t) override {
-    return note(inner_->save(d, p, t));
-  }
-  Result<void> restore(const std::string& p, const ocf::Deadline& t) override { return note(inner_->restore(p, t)); }
-  Result<std::string> definition(const virt::DomainRef& d, const ocf::Deadline& t) override {
-    return note(inner_->definition(d, t));
-  }
-  Result<void> ensure_network(const std::string& n, const ocf::Deadline& t) override {
-    return note(inner_->ensure_network(n, t));
-  }
-  Result<void> ensure_pool(const std::string& n, const ocf::Deadline& t) override {
-    return note(inner_->ensure_pool(n, t));
-  }
-  Result<virt::MigrationReport> migrate(const virt::DomainRef& d, const virt::MigrationRequest& r,
-                                        const ocf::Deadline& t, virt::MigrationWatcher& w) override {
-    return note(inner_->migrate(d, r, t, w));
-  }
-  Result<std::string> uri(const ocf::Deadline& t) override { return note(inner_->uri(t)); }
-  Result<void> label(const virt::DomainRef& d, const std::string& r, const ocf::Deadline& t) override {
-    return note(inner_->label(d, r, t));
-  }
-  Result<std::vector<virt::DomainRef>> labelled(const std::string& r, const ocf::Deadline& t) override {
-    return note(inner_->labelled(r, t));
-  }
-
- private:
-  template <typename T>
-  T note(T result) {
-    // Only a daemon that answered, or one that hangs, is a daemon the front is sure of: one it
-    // cannot reach may be elsewhere (libvirt's client knows more sockets), so the full agent asks.
-    if (!result && result.error().kind != ErrorKind::not_found && result.error().kind != ErrorKind::timed_out) {
-      unsure = true;
-    }
-    return result;
-  }
-  std::unique_ptr<virt::Hypervisor> inner_;
-};
-
-/// Replaces this process with the full agent; returns only when that cannot be done.
-Result<ocf::Status> hand_over(const ocf::Request& request, const ocf::Services& services) {
-  const std::string program = full_agent_path();
-  const auto started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(request.started.time_since_epoch());
-  std::vector<std::string> env_strings;
-  for (const auto& [name, value] : services.env.all()) {
-    if (name != "VMHA_AGENT_STARTED_NS") env_strings.push_back(fmt::format("{}={}", name, value));
-  }
-  env_strings.push_back(fmt::format("VMHA_AGENT_STARTED_NS={}", started_ns.count()));
-  std::vector<char*> envp;
-  envp.reserve(env_strings.size() + 1);
-  for (auto& entry : env_strings) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  std::string action = request.call.action;
-  std::string argv0 = program;
-  char* argv[] = {argv0.data(), action.data(), nullptr};
-  std::fflush(stdout);
-  std::fflush(stderr);
-  ::execve(program.c_str(), argv, envp.data());
-  return fail(ocf::Status::err_installed, fmt::format("cannot run {}: {}", program, std::strerror(errno)),
-              ErrorKind::not_found);
-}
-
 /// A person's command line (--help, --version, flags): the full agent answers it.
 ocf::CommandLine flags_to_full_agent(const std::vector<std::string>& args, std::string_view /*agent*/,
                                      std::string_view /*version*/, std::FILE* /*out*/, std::FILE* err) {
-  const std::string program = full_agent_path();
-  std::vector<std::string> copy = args.empty() ? std::vector<std::string>{program} : args;
-  copy.front() = program;
-  std::vector<char*> argv;
-  argv.reserve(copy.size() + 1);
-  for (auto& arg : copy) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  ::execv(program.c_str(), argv.data());
-  ocf::write_exit_reason(err, fmt::format("cannot run {}: {}", program, std::strerror(errno)));
-  return ocf::CommandLine{{}, ocf::exit_code(ocf::Status::err_installed)};
+  const Error failed = ocf::hand_over_command_line(full_agent_path(), args);
+  ocf::write_exit_reason(err, failed.reason);
+  return ocf::CommandLine{{}, ocf::exit_code(exit_status("", failed))};
 }
 
 class FrontAgent final : public ocf::Agent {
@@ -126,7 +36,7 @@ class FrontAgent final : public ocf::Agent {
     if (action == "monitor" || action == "status") {
       if (auto answered = fast_monitor(request, services_)) return *answered;
     }
-    return hand_over(request, services_);
+    return fail(ocf::hand_over_action(full_agent_path(), request.call.action, request.started, services_.env));
   }
 
  private:
@@ -152,26 +62,19 @@ std::string full_agent_path() {
 
 std::optional<Result<ocf::Status>> fast_monitor(const ocf::Request& request, const ocf::Services& services) {
   const auto settings = read_settings(request.params, SettingsScope::monitor);
-  if (!settings) return Result<ocf::Status>(tl::unexpected(settings.error()));
+  if (!settings) return Result<ocf::Status>(fail(settings.error()));
   const std::string uri = effective_uri(*settings, services.env);
   auto daemon = virt::local_daemon(uri);
   if (!daemon) return std::nullopt;
-  auto records =
-      Records::from_environment(services.state_files, services.env, request.call.resource, request.deadline.at());
-  const auto identity = records.config_identity(settings->config);
-  if (!identity) return std::nullopt;
-  // The config's version, bounded: on a hung file system the full agent decides from the records.
-  const auto now = services.files.info(settings->config, request.deadline.within(kConfigLookTime).at());
-  if (!now || now->version() != identity->version) return std::nullopt;
-  Target target;
-  target.config_state = ConfigState::usable;
-  target.ref = identity->domain;
-  add_recorded_names(target, records, settings->config);
-  Watched hypervisor(virt::make_wire_hypervisor(daemon->socket));
+  auto records = records_for(request, services);
+  auto target = recorded_target(*settings, records, services, request.deadline, kConfigLookTime);
+  if (!target) return std::nullopt;
+  auto reader = virt::make_wire_reader(daemon->socket);
   virt::ProcQemuProcesses processes(std::move(*daemon));
-  Job job{request, services, *settings, hypervisor, &processes, records, std::move(target), nullptr};
+  Job job = make_job(request, services, *settings, Connections{*reader, nullptr, &processes, nullptr},
+                     std::move(records), std::move(*target));
   auto status = monitor(job);
-  if (hypervisor.unsure) {
+  if (reader->unsure()) {
     services.log.debug("monitor fast path unsure ({}): handing over", status ? "no error" : status.error().reason);
     return std::nullopt;
   }
@@ -179,8 +82,11 @@ std::optional<Result<ocf::Status>> fast_monitor(const ocf::Request& request, con
 }
 
 ocf::AgentDefinition virtual_domain_front() {
-  return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata, &VirtualDomain_metadata_table(),
+  return ocf::AgentDefinition{"VirtualDomain",
+                              VirtualDomain_metadata,
+                              &VirtualDomain_metadata_table(),
                               [](const ocf::Services& services) { return std::make_unique<FrontAgent>(services); },
+                              &exit_status,
                               &flags_to_full_agent};
 }
 

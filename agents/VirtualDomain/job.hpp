@@ -46,7 +46,10 @@ struct Job {
   const ocf::Request& request;
   const ocf::Services& services;
   const Settings& settings;
-  virt::Hypervisor& hypervisor;
+  /// State and facts: all the monitor asks of libvirt (the wire client on the fast path).
+  virt::DomainReader& domains;
+  /// Every other libvirt call; nullptr on the monitor's fast path, which makes none.
+  virt::Hypervisor* hypervisor;
   virt::QemuProcesses* processes;
   Records records;
   Target target;
@@ -58,10 +61,36 @@ struct Job {
   [[nodiscard]] ocf::Deadline query_deadline() const { return request.deadline.within(kQueryTime); }
 };
 
-/// Reads the config file (at most 1 MiB, within the deadline) and parses it; adds the records'
-/// names; records the identity of a good read.
+/// Reads the config file (at most 1 MiB, within the deadline) and parses it, tolerantly when it
+/// is broken; adds the records' names. Reads nothing else, writes nothing.
 [[nodiscard]] Target locate(const Settings& settings, const Records& records, sys::FileSystem& files,
                             const ocf::Deadline& deadline);
+
+// Building a Job: the same steps in both programs (job.cpp; read_target in locate.cpp, which only
+// the full agent links: it parses XML).
+
+/// This resource's records under HA_RSCTMP.
+[[nodiscard]] Records records_for(const ocf::Request& request, const ocf::Services& services);
+/// The full agent's target: locate(), then the identity of a good read recorded, which is what
+/// lets the monitor's fast path skip reading the file while its version stays the same.
+[[nodiscard]] Target read_target(const Settings& settings, const Records& records, const ocf::Services& services,
+                                 const ocf::Deadline& deadline);
+/// The fast path's target: the recorded identity and names, when the config file (looked at for
+/// at most `look_time`) still has the version of that good read; nullopt otherwise.
+[[nodiscard]] std::optional<Target> recorded_target(const Settings& settings, const Records& records,
+                                                    const ocf::Services& services, const ocf::Deadline& deadline,
+                                                    std::chrono::milliseconds look_time);
+
+/// What a Job talks to, which differs between the two programs.
+struct Connections {
+  virt::DomainReader& domains;
+  virt::Hypervisor* hypervisor = nullptr;  ///< nullptr: reading only (the monitor's fast path)
+  virt::QemuProcesses* processes = nullptr;
+  drbd::StatusSource* drbd = nullptr;
+};
+
+[[nodiscard]] Job make_job(const ocf::Request& request, const ocf::Services& services, const Settings& settings,
+                           const Connections& connections, Records records, Target target);
 
 // The actions.
 [[nodiscard]] Result<ocf::Status> monitor(Job& job);

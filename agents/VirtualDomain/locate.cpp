@@ -1,5 +1,5 @@
 // locate: the config file read within the deadline, parsed strictly, read tolerantly when that
-// fails, and the records' names added; the identity of a good read is recorded.
+// fails, and the records' names added. It reads and writes nothing else.
 #include <cerrno>
 #include <cstring>
 
@@ -15,12 +15,14 @@ constexpr std::size_t kMaxConfig = 1U << 20U;
 /// The longest the config read may take: a hung file system must leave time to ask libvirt.
 constexpr std::chrono::milliseconds kConfigReadTime{5'000};
 
-ocf::Status status_for_unreadable(ErrorKind kind) {
+/// What an unreadable config means to the actions that need it: a missing one, or one that is
+/// not a regular file, is not installed on this node; EACCES is denied; EIO or a hung file
+/// system is what it is.
+ErrorKind kind_for_unreadable(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::not_found: return ocf::Status::err_installed;
-    case ErrorKind::denied: return ocf::Status::err_perm;
-    case ErrorKind::invalid: return ocf::Status::err_installed;  // a directory, a FIFO, too large
-    default: return ocf::Status::err_generic;                    // EIO, a hung file system
+    case ErrorKind::not_found:
+    case ErrorKind::invalid: return ErrorKind::not_installed;  // a directory, a FIFO, too large
+    default: return kind;
   }
 }
 
@@ -34,9 +36,8 @@ Target locate(const Settings& settings, const Records& records, sys::FileSystem&
     const auto kind = content.error().kind;
     target.config_state = kind == ErrorKind::not_found ? ConfigState::missing : ConfigState::unreadable;
     const std::string why = kind == ErrorKind::not_found ? std::strerror(ENOENT) : content.error().reason;
-    target.config_problem =
-        Error{status_for_unreadable(kind),
-              fmt::format("config file {} is not readable on this node: {}", settings.config, why), kind};
+    target.config_problem = Error{kind_for_unreadable(kind),
+                                  fmt::format("config file {} is not readable on this node: {}", settings.config, why)};
   } else {
     target.config_text = std::move(content->text);
     auto parsed = virt::parse_domain_xml(target.config_text);
@@ -52,12 +53,19 @@ Target locate(const Settings& settings, const Records& records, sys::FileSystem&
       target.ref = virt::recover_domain_ref(target.config_text);
     }
   }
-  add_recorded_names(target, records, settings.config);  // before the identity below replaces the old one
-  if (target.config_state == ConfigState::usable) {
-    if (auto saved = records.remember_config_identity(settings.config, {*target.ref, content->info.version()});
-        !saved) {
+  add_recorded_names(target, records, settings.config);
+  if (target.config_state == ConfigState::usable)
+    target.identity = ConfigIdentity{*target.ref, content->info.version()};
+  return target;
+}
+
+Target read_target(const Settings& settings, const Records& records, const ocf::Services& services,
+                   const ocf::Deadline& deadline) {
+  auto target = locate(settings, records, services.files, deadline);
+  if (target.identity) {
+    if (auto saved = records.remember_config_identity(settings.config, *target.identity); !saved) {
       // Not fatal: the start record still names the domain; the monitor's fast path hands over.
-      target.identity_problem = saved.error().reason;
+      services.log.warning("cannot record what the config names: {}", saved.error().reason);
     }
   }
   return target;

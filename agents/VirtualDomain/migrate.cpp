@@ -157,36 +157,35 @@ Error after_failure(Job& job, const std::string& why) {
   } else {
     where = fmt::format("it is {} here", virt::describe(**state));
   }
-  return Error{Status::err_generic, fmt::format("migration of {} failed: {}; {}", ref.label(), why, where),
-               ErrorKind::other};
+  return Error{ErrorKind::other, fmt::format("migration of {} failed: {}; {}", ref.label(), why, where)};
 }
 
 }  // namespace
 
 Result<Status> migrate_to(Job& job) {
-  if (!job.target.ref) return tl::unexpected(*job.target.config_problem);
+  if (!job.target.ref) return fail(*job.target.config_problem);
   const auto& ref = *job.target.ref;
   const std::string& target = job.request.call.migrate_target;
   // DRBD first: nothing is asked of libvirt when the storage cannot follow.
   if (!target.empty()) {
     auto findings = drbd_findings(job, target);
-    if (!findings) return tl::unexpected(findings.error());
-    if (!findings->empty()) return fail(Status::err_generic, drbd_refusal("migrate_to", *findings));
+    VMHA_TRY(findings);
+    if (!findings->empty()) return fail(ErrorKind::other, drbd_refusal("migrate_to", *findings));
   }
   const auto state = read_state(job, job.query_deadline());
-  if (!state) return fail(Status::err_generic, fmt::format("migrate_to: {}", state.error().reason), state.error().kind);
+  if (!state) return fail(state.error().kind, fmt::format("migrate_to: {}", state.error().reason));
   if (!is_running(*state)) {
-    return fail(Status::err_generic, fmt::format("migrate_to: domain {} is {} here, not running", ref.label(),
-                                                 *state ? virt::describe(**state) : std::string("not defined")));
+    return fail(ErrorKind::other, fmt::format("migrate_to: domain {} is {} here, not running", ref.label(),
+                                              *state ? virt::describe(**state) : std::string("not defined")));
   }
   std::string local_uri = job.settings.hypervisor;
   if (local_uri.empty()) {
-    auto resolved = job.hypervisor.uri(job.query_deadline());
-    if (!resolved) return fail(Status::err_generic, fmt::format("migrate_to: {}", resolved.error().reason));
+    auto resolved = job.hypervisor->uri(job.query_deadline());
+    if (!resolved) return fail(ErrorKind::other, fmt::format("migrate_to: {}", resolved.error().reason));
     local_uri = *resolved;
   }
   auto request = plan_migration(job.settings.migration, local_uri, target);
-  if (!request) return tl::unexpected(request.error());
+  VMHA_TRY(request);
   if (job.settings.save_config) save_definition(job);
   // The label travels with the domain: on the target it names the domain when nothing else
   // there does (a config unusable on that node).
@@ -195,7 +194,7 @@ Result<Status> migrate_to(Job& job) {
   job.log().info("migrating {} to {} ({}{}{})", ref.label(), target, request->destination,
                  request->migrate_uri.empty() ? "" : ", data over ", request->migrate_uri);
   Steering steering(job, abort_at);
-  auto migrated = job.hypervisor.migrate(ref, *request, job.deadline(), steering);
+  auto migrated = job.hypervisor->migrate(ref, *request, job.deadline(), steering);
   const auto call_time = steering.elapsed();
   if (!migrated) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(steering.elapsed()).count();
@@ -214,14 +213,13 @@ Result<Status> migrate_to(Job& job) {
       why += "; it was in post-copy, so the guest may already run on " + target +
              " with part of its memory still here: check both nodes before stopping it";
     }
-    return tl::unexpected(after_failure(job, why));
+    return fail(after_failure(job, why));
   }
   // libvirt says done: the domain must be gone from here.
   const auto after = read_state(job, job.query_deadline());
   if (after && is_running(*after)) {
-    return fail(
-        Status::err_generic,
-        fmt::format("migration of {} to {} reported success but the domain still runs here", ref.label(), target));
+    return fail(ErrorKind::other, fmt::format("migration of {} to {} reported success but the domain still runs here",
+                                              ref.label(), target));
   }
   // The figures that show what the agent adds: its whole action against libvirt's call.
   const auto job_time = migrated->job_time;
@@ -236,10 +234,9 @@ Result<Status> migrate_to(Job& job) {
 Result<Status> migrate_from(Job& job) {
   // Nothing here names it (a config unusable on this node): the label it brought along does.
   if (!job.target.ref) name_by_label(job);
-  if (!job.target.ref) return tl::unexpected(*job.target.config_problem);
+  if (!job.target.ref) return fail(*job.target.config_problem);
   const auto& ref = *job.target.ref;
   const bool migrating = !job.request.call.migrate_source.empty() || !job.request.call.migrate_target.empty();
-  auto& clock = job.services.clock;
   for (;;) {
     const auto state = read_state(job, job.query_deadline());
     if (state && is_running(*state)) break;
@@ -248,25 +245,24 @@ Result<Status> migrate_from(Job& job) {
                                       : fmt::format("domain {} is not defined", ref.label());
     if (!migrating) {
       return fail(
-          Status::err_generic,
+          ErrorKind::other,
           fmt::format("migrate_from: {} here, and no migration is under way (no CRM_meta_migrate_source)", seen));
     }
     if (job.deadline().expired()) {
-      return fail(Status::err_generic,
+      return fail(ErrorKind::timed_out,
                   fmt::format("migrate_from: {} here at the deadline: the migration from {} did not arrive", seen,
-                              job.request.call.migrate_source),
-                  ErrorKind::timed_out);
+                              job.request.call.migrate_source));
     }
-    clock.sleep_until(std::min(job.deadline().at(), clock.now() + kPollInterval));
+    job.deadline().sleep(kPollInterval);
   }
   if (auto written = job.records.remember_start(next_start_record(job, as_libvirt_knows(job, ref), false)); !written) {
-    return fail(Status::err_generic,
+    return fail(ErrorKind::other,
                 fmt::format("domain {} arrived, but its start record cannot be written ({}): a later stop without "
                             "the config could not find it",
                             ref.label(), written.error().reason));
   }
   label_domain(job, ref);
-  if (auto ok = wait_scripts(job); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(wait_scripts(job));
   if (job.settings.save_config) save_definition(job);
   job.log().info("domain {} runs here after its migration from {}", ref.label(),
                  job.request.call.migrate_source.empty() ? "another node" : job.request.call.migrate_source);

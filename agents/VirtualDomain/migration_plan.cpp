@@ -27,9 +27,8 @@ Result<std::string> target_uri(const MigrationSettings& m, std::string_view loca
   if (!m.remoteuri.empty()) return substitute_node(m.remoteuri, target);
   const auto separator = local_uri.find("://");
   if (separator == std::string_view::npos || separator == 0) {
-    return fail(ocf::Status::err_configured,
-                fmt::format("cannot derive the target's libvirt URI from '{}': set remoteuri", local_uri),
-                ErrorKind::invalid);
+    return fail(ErrorKind::misconfigured,
+                fmt::format("cannot derive the target's libvirt URI from '{}': set remoteuri", local_uri));
   }
   std::string scheme(local_uri.substr(0, separator));
   if (!m.transport.empty()) scheme = fmt::format("{}+{}", scheme.substr(0, scheme.find('+')), m.transport);
@@ -60,11 +59,10 @@ std::string data_uri(const MigrationSettings& m, std::string_view target) {
 Result<virt::MigrationRequest> plan_migration(const MigrationSettings& m, std::string_view local_uri,
                                               std::string_view target) {
   if (target.empty()) {
-    return fail(ocf::Status::err_generic, "no target node: OCF_RESKEY_CRM_meta_migrate_target is not set",
-                ErrorKind::invalid);
+    return fail(ErrorKind::invalid, "no target node: OCF_RESKEY_CRM_meta_migrate_target is not set");
   }
   auto destination = target_uri(m, local_uri, target);
-  if (!destination) return tl::unexpected(destination.error());
+  VMHA_TRY(destination);
   virt::MigrationRequest request;
   request.destination = std::move(*destination);
   request.migrate_uri = data_uri(m, target);

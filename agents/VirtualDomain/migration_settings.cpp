@@ -4,11 +4,16 @@
 
 #include <fmt/core.h>
 
+#include "VirtualDomain/parameters.hpp"
+
 #include "VirtualDomain/settings.hpp"
 #include "vmha/ocf/values.hpp"
 #include "vmha/virt/migration.hpp"
 
 namespace vmha::agents {
+
+namespace param = VirtualDomain_param;
+
 namespace {
 
 /// `virsh migrate` switches and the flags they set. --live is implied: vmha only migrates live.
@@ -64,16 +69,16 @@ Result<void> take_value(MigrateOptions& options, std::string_view name, const st
     options.listen_address = value;
   } else if (name == "--bandwidth") {
     auto n = number();
-    if (!n) return tl::unexpected(n.error());
+    VMHA_TRY(n);
     options.bandwidth_mib = static_cast<std::uint64_t>(*n);
   } else if (name == "--parallel-connections") {
     auto n = number();
-    if (!n) return tl::unexpected(n.error());
+    VMHA_TRY(n);
     options.parallel_connections = static_cast<int>(std::min<std::int64_t>(*n, 255));
     options.flags |= virt::migrate_parallel;
   } else {
     auto methods = compression_methods("migrate_options", value);
-    if (!methods) return tl::unexpected(methods.error());
+    VMHA_TRY(methods);
     options.compression = std::move(*methods);
     options.flags |= virt::migrate_compressed;
   }
@@ -104,7 +109,7 @@ Result<MigrateOptions> read_migrate_options(std::string_view text) {
       } else {
         return misconfigured(fmt::format("migrate_options: {} needs a value", name));
       }
-      if (auto ok = take_value(options, name, value); !ok) return tl::unexpected(ok.error());
+      VMHA_TRY(take_value(options, name, value));
       continue;
     }
     if (name == "--suspend") {
@@ -129,34 +134,35 @@ Result<MigrateOptions> read_migrate_options(std::string_view text) {
 
 Result<MigrationSettings> read_migration_settings(const ocf::Params& params) {
   MigrationSettings m;
-  m.transport = params.text("migration_transport");
-  m.user = params.text("migration_user");
-  m.network_suffix = params.text("migration_network_suffix");
-  m.migrateuri = params.text("migrateuri");
-  m.remoteuri = params.text("remoteuri");
-  if (const auto port = params.integer("migrateport")) {
+  m.transport = params.text(param::migration_transport);
+  m.user = params.text(param::migration_user);
+  m.network_suffix = params.text(param::migration_network_suffix);
+  m.migrateuri = params.text(param::migrateuri);
+  m.remoteuri = params.text(param::remoteuri);
+  if (const auto port = params.integer(param::migrateport)) {
     if (*port < 1 || *port > 65535) {
       return misconfigured(fmt::format("parameter 'migrateport': {} is not a TCP port", *port));
     }
     m.port = static_cast<int>(*port);
   }
-  for (const auto* name : {"migration_downtime", "migration_speed", "migration_postcopy_after"}) {
+  for (const auto name : {param::migration_downtime, param::migration_speed, param::migration_postcopy_after}) {
     if (const auto value = params.integer(name); value && *value < 0) {
       return misconfigured(fmt::format("parameter '{}': {} is negative", name, *value));
     }
   }
-  m.downtime_ms = static_cast<std::uint64_t>(params.integer("migration_downtime").value_or(0));
-  m.speed_mib = static_cast<std::uint64_t>(params.integer("migration_speed").value_or(0));
-  m.postcopy_after = std::chrono::seconds(params.integer("migration_postcopy_after").value_or(0));
-  m.auto_converge = params.flag("migration_auto_converge");
-  auto methods = compression_methods("parameter 'migration_compression'", params.text("migration_compression"));
-  if (!methods) return tl::unexpected(methods.error());
+  m.downtime_ms = static_cast<std::uint64_t>(params.integer(param::migration_downtime).value_or(0));
+  m.speed_mib = static_cast<std::uint64_t>(params.integer(param::migration_speed).value_or(0));
+  m.postcopy_after = std::chrono::seconds(params.integer(param::migration_postcopy_after).value_or(0));
+  m.auto_converge = params.flag(param::migration_auto_converge);
+  auto methods = compression_methods("parameter 'migration_compression'", params.text(param::migration_compression));
+  VMHA_TRY(methods);
   m.compression = std::move(*methods);
-  auto options = read_migrate_options(params.text("migrate_options"));
-  if (!options) return tl::unexpected(options.error());
+  auto options = read_migrate_options(params.text(param::migrate_options));
+  VMHA_TRY(options);
   m.options = std::move(*options);
-  for (const auto& [name, value] : {std::pair{"migration_transport", m.transport}, std::pair{"migration_user", m.user},
-                                    std::pair{"migration_network_suffix", m.network_suffix}}) {
+  for (const auto& [name, value] :
+       {std::pair{param::migration_transport, m.transport}, std::pair{param::migration_user, m.user},
+        std::pair{param::migration_network_suffix, m.network_suffix}}) {
     if (value.find_first_of("/:@?# \t") != std::string::npos) {
       return misconfigured(fmt::format("parameter '{}': '{}' cannot be part of a URI host", name, value));
     }

@@ -23,24 +23,24 @@ Result<Status> judge(const Job& job, const Sighting& seen) {
         case virt::paused_crashed:
         case virt::paused_watchdog:
         case virt::paused_postcopy_failed:
-          return fail(Status::err_generic, fmt::format("domain {} is {}", name, virt::describe(seen.state)));
+          return fail(ErrorKind::other, fmt::format("domain {} is {}", name, virt::describe(seen.state)));
         default: return Status::success;  // paused by an admin, a migration, a save or a snapshot
       }
     case DomainState::pm_suspended:
       if (job.settings.pmsuspended_is_running) return Status::success;
-      return fail(Status::err_generic, fmt::format("domain {} was suspended by its guest", name));
-    case DomainState::crashed: return fail(Status::err_generic, fmt::format("domain {} has crashed", name));
+      return fail(ErrorKind::other, fmt::format("domain {} was suspended by its guest", name));
+    case DomainState::crashed: return fail(ErrorKind::other, fmt::format("domain {} has crashed", name));
     case DomainState::shut_off: return Status::not_running;
     case DomainState::no_state: break;
   }
-  return fail(Status::err_generic, fmt::format("domain {} is in no known state", name));
+  return fail(ErrorKind::other, fmt::format("domain {} is in no known state", name));
 }
 
 /// libvirtd did not answer: decide from this node's QEMU pid files and /proc. "Not running"
 /// needs every name positively gone.
 Result<Status> without_libvirt(Job& job, const Error& why) {
   if (job.processes == nullptr) {
-    return fail(Status::err_generic, fmt::format("{}; no local evidence for this URI", why.reason), why.kind);
+    return fail(why.kind, fmt::format("{}; no local evidence for this URI", why.reason));
   }
   std::string unsure;
   for (const auto& name : job.target.names()) {
@@ -52,10 +52,10 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
     }
     if (found.evidence == virt::Evidence::unknown && unsure.empty()) unsure = found.detail;
   }
-  if (!unsure.empty()) return fail(Status::err_generic, fmt::format("{}; {}", why.reason, unsure), why.kind);
-  if (auto survivor = recorded_survivor(job)) return fail(Status::err_generic, survivor->detail);
-  if (auto pending = launch_may_land(job)) return fail(Status::err_generic, *pending);
-  if (!job.target.records_unreadable.empty()) return fail(Status::err_generic, records_unreadable(job));
+  if (!unsure.empty()) return fail(why.kind, fmt::format("{}; {}", why.reason, unsure));
+  if (auto survivor = recorded_survivor(job)) return fail(ErrorKind::other, survivor->detail);
+  if (auto pending = launch_may_land(job)) return fail(ErrorKind::other, *pending);
+  if (!job.target.records_unreadable.empty()) return fail(ErrorKind::other, records_unreadable(job));
   job.log().warning("{}; no QEMU process of {} on this node: not running", why.reason, job.target.ref->label());
   return Status::not_running;
 }
@@ -67,7 +67,7 @@ Result<Status> monitor(Job& job) {
   const bool asked = job.target.ref || name_by_label(job);
   if (!job.target.ref &&
       ((!asked && job.target.config_state != ConfigState::missing) || !job.target.records_unreadable.empty())) {
-    return fail(Status::err_generic, unnamed_and_unasked(job));
+    return fail(ErrorKind::other, unnamed_and_unasked(job));
   }
   if (!job.target.ref) {
     // Nothing names a domain — no config (or one unusable past reading), no record of a start
@@ -81,23 +81,23 @@ Result<Status> monitor(Job& job) {
   const auto found = find_running(job, job.query_deadline());
   if (!found) {
     const auto& error = found.error();
-    if (error.kind == ErrorKind::denied) return fail(Status::err_perm, error.reason, ErrorKind::denied);
+    if (error.kind == ErrorKind::denied) return fail(ErrorKind::denied, error.reason);
     if (error.kind == ErrorKind::unreachable || error.kind == ErrorKind::timed_out) {
       return without_libvirt(job, error);
     }
-    return fail(Status::err_generic, error.reason, error.kind);
+    return fail(error.kind, error.reason);
   }
   if (!*found) {
     // libvirt knows no such domain running; what it forgot (a QEMU that outlived a destroy) or
     // may still do (an abandoned create) is not proof of its absence.
-    if (auto survivor = recorded_survivor(job)) return fail(Status::err_generic, survivor->detail);
-    if (auto pending = launch_may_land(job)) return fail(Status::err_generic, *pending);
-    if (!job.target.records_unreadable.empty()) return fail(Status::err_generic, records_unreadable(job));
+    if (auto survivor = recorded_survivor(job)) return fail(ErrorKind::other, survivor->detail);
+    if (auto pending = launch_may_land(job)) return fail(ErrorKind::other, *pending);
+    if (!job.target.records_unreadable.empty()) return fail(ErrorKind::other, records_unreadable(job));
     return Status::not_running;
   }
   auto status = judge(job, **found);
   if (!status || *status != Status::success) return status;
-  if (auto scripts = run_monitor_scripts(job); !scripts) return tl::unexpected(scripts.error());
+  VMHA_TRY(run_monitor_scripts(job));
   if (!probe) update_utilization(job);  // probes never write to the CIB
   return Status::success;
 }
@@ -105,12 +105,12 @@ Result<Status> monitor(Job& job) {
 Result<void> run_monitor_scripts(Job& job) {
   for (const auto& script : job.settings.monitor_scripts) {
     auto done = job.services.runner.run(sys::Command({script}), job.deadline().at());
-    if (!done) return fail(ocf::Status::err_generic, fmt::format("monitor script {}: {}", script, done.error().reason));
+    if (!done) return fail(ErrorKind::other, fmt::format("monitor script {}: {}", script, done.error().reason));
     if (!done->succeeded()) {
       std::string said = done->err.empty() ? done->out : done->err;
       said = said.substr(0, said.find('\n'));
-      return fail(ocf::Status::err_generic, fmt::format("monitor script {} failed ({}){}{}", script, done->describe(),
-                                                        said.empty() ? "" : ": ", said));
+      return fail(ErrorKind::other, fmt::format("monitor script {} failed ({}){}{}", script, done->describe(),
+                                                said.empty() ? "" : ": ", said));
     }
   }
   return {};

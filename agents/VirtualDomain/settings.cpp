@@ -6,13 +6,17 @@
 
 #include <fmt/core.h>
 
+#include "VirtualDomain/parameters.hpp"
+
 #include "vmha/ocf/values.hpp"
 #include "vmha/virt/hypervisor.hpp"
 
 namespace vmha::agents {
 
+namespace param = VirtualDomain_param;
+
 tl::unexpected<Error> misconfigured(std::string reason) {
-  return fail(ocf::Status::err_configured, std::move(reason), ErrorKind::invalid);
+  return fail(ErrorKind::misconfigured, std::move(reason));
 }
 
 namespace {
@@ -52,61 +56,61 @@ std::string overlay_path(const std::string& config) {
 
 Result<Settings> read_settings(const ocf::Params& params, SettingsScope scope) {
   Settings s;
-  s.config = params.text("config");
+  s.config = params.text(param::config);
   if (!is_absolute(s.config)) {
     return misconfigured(fmt::format("parameter 'config': '{}' is not an absolute path", s.config));
   }
-  for (const auto* name : {"snapshot", "backingfile"}) {
+  for (const auto name : {param::snapshot, param::backingfile}) {
     const auto& value = params.text(name);
     if (!value.empty() && !is_absolute(value)) {
       return misconfigured(fmt::format("parameter '{}': '{}' is not an absolute path", name, value));
     }
   }
-  s.hypervisor = params.text("hypervisor");
-  s.force_stop = params.flag("force_stop");
-  s.snapshot = params.text("snapshot");
+  s.hypervisor = params.text(param::hypervisor);
+  s.force_stop = params.flag(param::force_stop);
+  s.snapshot = params.text(param::snapshot);
   if (s.force_stop && !s.snapshot.empty()) {
     return misconfigured("force_stop and snapshot cannot be used together: a forced stop cannot save the state");
   }
-  s.backingfile = params.text("backingfile");
-  s.stateless = params.flag("stateless");
+  s.backingfile = params.text(param::backingfile);
+  s.stateless = params.flag(param::stateless);
   if (s.stateless && s.backingfile.empty()) return misconfigured("stateless needs backingfile");
-  auto methods = shutdown_methods(params.text("shutdown_mode"));
-  if (!methods) return tl::unexpected(methods.error());
+  auto methods = shutdown_methods(params.text(param::shutdown_mode));
+  VMHA_TRY(methods);
   s.shutdown_methods = *methods;
-  s.sync_config = params.flag("sync_config_on_stop");
-  s.save_config = params.flag("save_config_on_stop") || s.sync_config;
-  s.monitor_scripts = ocf::split_words(params.text("monitor_scripts"));
-  s.autoset_cpu = params.flag("autoset_utilization_cpu");
-  s.autoset_host_memory = params.flag("autoset_utilization_host_memory");
-  s.autoset_hv_memory = params.flag("autoset_utilization_hv_memory");
-  s.unset_cpu = params.flag("unset_utilization_cpu");
-  s.unset_host_memory = params.flag("unset_utilization_host_memory");
-  s.unset_hv_memory = params.flag("unset_utilization_hv_memory");
-  s.copyindirs = ocf::split_words(params.text("copyindirs"));
+  s.sync_config = params.flag(param::sync_config_on_stop);
+  s.save_config = params.flag(param::save_config_on_stop) || s.sync_config;
+  s.monitor_scripts = ocf::split_words(params.text(param::monitor_scripts));
+  s.autoset_cpu = params.flag(param::autoset_utilization_cpu);
+  s.autoset_host_memory = params.flag(param::autoset_utilization_host_memory);
+  s.autoset_hv_memory = params.flag(param::autoset_utilization_hv_memory);
+  s.unset_cpu = params.flag(param::unset_utilization_cpu);
+  s.unset_host_memory = params.flag(param::unset_utilization_host_memory);
+  s.unset_hv_memory = params.flag(param::unset_utilization_hv_memory);
+  s.copyindirs = ocf::split_words(params.text(param::copyindirs));
   for (const auto& dir : s.copyindirs) {
     // Absolute paths only: an entry starting with '-' would become a virt-copy-in option.
     if (!is_absolute(dir)) {
       return misconfigured(fmt::format("parameter 'copyindirs': '{}' is not an absolute path", dir));
     }
   }
-  s.start_resources = params.flag("start_resources");
-  const auto reserve = params.integer("destroy_reserve").value_or(20);
+  s.start_resources = params.flag(param::start_resources);
+  const auto reserve = params.integer(param::destroy_reserve).value_or(20);
   if (reserve < 0 || reserve > 3600) {
     return misconfigured(fmt::format("parameter 'destroy_reserve': {} is not between 0 and 3600 seconds", reserve));
   }
   s.destroy_reserve = std::chrono::seconds(reserve);
-  s.pmsuspended_is_running = params.flag("pmsuspended_is_running");
+  s.pmsuspended_is_running = params.flag(param::pmsuspended_is_running);
   if (scope == SettingsScope::monitor) return s;
   auto migration = read_migration_settings(params);
-  if (!migration) return tl::unexpected(migration.error());
+  VMHA_TRY(migration);
   s.migration = std::move(*migration);
-  s.drbd_resources = ocf::split_words(params.text("drbd_resources"));
+  s.drbd_resources = ocf::split_words(params.text(param::drbd_resources));
   if (s.drbd_resources == std::vector<std::string>{"none"}) {
     s.drbd_off = true;
     s.drbd_resources.clear();
   }
-  s.drbd_allow_two_primaries = params.flag("drbd_allow_two_primaries");
+  s.drbd_allow_two_primaries = params.flag(param::drbd_allow_two_primaries);
   return s;
 }
 

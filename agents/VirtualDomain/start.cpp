@@ -12,47 +12,38 @@ using virt::DomainState;
 constexpr std::chrono::milliseconds kScriptRetry{500};
 
 Error failed(const Error& error, std::string_view doing) {
-  const Status status = error.kind == ErrorKind::denied ? Status::err_perm : Status::err_generic;
-  return Error{status, fmt::format("{}: {}", doing, error.reason), error.kind};
-}
-
-void sleep_a_little(Job& job, std::chrono::milliseconds step) {
-  auto& clock = job.services.clock;
-  clock.sleep_until(std::min(job.deadline().at(), clock.now() + step));
+  return with_reason(error, fmt::format("{}: {}", doing, error.reason));
 }
 
 /// Waits until the domain runs.
 Result<void> wait_running(Job& job) {
   for (;;) {
     const auto state = read_state(job, job.query_deadline());
-    if (!state) return tl::unexpected(failed(state.error(), "waiting for the domain to run"));
+    if (!state) return fail(failed(state.error(), "waiting for the domain to run"));
     if (*state) {
       const auto s = (*state)->state;
       if (s == DomainState::running || s == DomainState::blocked) return {};
       if (s == DomainState::shut_off || s == DomainState::crashed) {
-        return fail(Status::err_generic, fmt::format("domain {} is {} right after its start", job.target.ref->label(),
-                                                     virt::describe(**state)));
+        return fail(ErrorKind::other, fmt::format("domain {} is {} right after its start", job.target.ref->label(),
+                                                  virt::describe(**state)));
       }
     } else {
-      return fail(Status::err_generic,
-                  fmt::format("domain {} vanished right after its start", job.target.ref->label()));
+      return fail(ErrorKind::other, fmt::format("domain {} vanished right after its start", job.target.ref->label()));
     }
     if (job.deadline().expired()) {
-      return fail(
-          Status::err_generic,
-          fmt::format("domain {} is still {} at the deadline", job.target.ref->label(), virt::describe(**state)),
-          ErrorKind::timed_out);
+      return fail(ErrorKind::timed_out, fmt::format("domain {} is still {} at the deadline", job.target.ref->label(),
+                                                    virt::describe(**state)));
     }
-    sleep_a_little(job, kPollInterval);
+    job.deadline().sleep(kPollInterval);
   }
 }
 
 Result<void> run_tool(Job& job, std::vector<std::string> argv) {
   const std::string shown = argv.front();
   auto done = job.services.runner.run(sys::Command(std::move(argv)), job.deadline().at());
-  if (!done) return tl::unexpected(done.error());
+  VMHA_TRY(done);
   if (!done->succeeded()) {
-    return fail(Status::err_generic,
+    return fail(ErrorKind::other,
                 fmt::format("{} failed ({}): {}", shown, done->describe(), done->err.substr(0, done->err.find('\n'))));
   }
   return {};
@@ -61,11 +52,11 @@ Result<void> run_tool(Job& job, std::vector<std::string> argv) {
 /// The image format of the backing file, as qemu-img sees it ("qcow2", "raw").
 Result<std::string> image_format(Job& job, const std::string& image) {
   auto done = job.services.runner.run(sys::Command({"qemu-img", "info", "--output=json", image}), job.deadline().at());
-  if (!done) return tl::unexpected(done.error());
+  VMHA_TRY(done);
   const std::string key = "\"format\": \"";
   const auto at = done->out.find(key);
   if (!done->succeeded() || at == std::string::npos) {
-    return fail(Status::err_generic, fmt::format("qemu-img info {} failed ({})", image, done->describe()));
+    return fail(ErrorKind::other, fmt::format("qemu-img info {} failed ({})", image, done->describe()));
   }
   const auto begin = at + key.size();
   return done->out.substr(begin, done->out.find('"', begin) - begin);
@@ -76,15 +67,15 @@ Result<void> prepare_overlay(Job& job) {
   const std::string overlay = overlay_path(job.settings.config);
   auto& files = job.services.files;
   const auto found = files.info(overlay, job.query_deadline().at());
-  if (!found && found.error().kind != ErrorKind::not_found) return tl::unexpected(found.error());
+  if (!found && found.error().kind != ErrorKind::not_found) return fail(found.error());
   if (found && !job.settings.stateless) return {};
   if (found) {
     if (auto removed = files.remove(overlay, job.query_deadline().at()); !removed) {
-      return tl::unexpected(removed.error());
+      return fail(removed.error());
     }
   }
   auto format = image_format(job, job.settings.backingfile);
-  if (!format) return tl::unexpected(format.error());
+  VMHA_TRY(format);
   job.log().info("creating overlay {} on {}", overlay, job.settings.backingfile);
   return run_tool(job,
                   {"qemu-img", "create", "-q", "-f", "qcow2", "-F", *format, "-b", job.settings.backingfile, overlay});
@@ -96,7 +87,7 @@ Result<void> record_launch(Job& job) {
   const std::string daemon =
       job.processes != nullptr ? job.processes->daemon_instance().value_or(std::string()) : std::string();
   if (auto written = job.records.remember_start(next_start_record(job, *job.target.ref, true, daemon)); !written) {
-    return fail(Status::err_generic,
+    return fail(ErrorKind::other,
                 fmt::format("cannot record the start of {} ({}): without it a later stop could not find the "
                             "domain, so it is not started",
                             job.target.ref->label(), written.error().reason));
@@ -116,10 +107,10 @@ Result<void> launched(Job& job, Result<void> outcome) {
 
 Result<void> start_resources(Job& job) {
   for (const auto& network : job.target.config->networks) {
-    if (auto ok = job.hypervisor.ensure_network(network, job.deadline()); !ok) return ok;
+    if (auto ok = job.hypervisor->ensure_network(network, job.deadline()); !ok) return ok;
   }
   for (const auto& pool : job.target.config->pools) {
-    if (auto ok = job.hypervisor.ensure_pool(pool, job.deadline()); !ok) return ok;
+    if (auto ok = job.hypervisor->ensure_pool(pool, job.deadline()); !ok) return ok;
   }
   return {};
 }
@@ -147,9 +138,9 @@ Result<void> launch(Job& job, bool defined) {
   }
   if (!defined && job.settings.backingfile.empty()) {
     if (auto ok = record_launch(job); !ok) return ok;
-    return launched(job, job.hypervisor.create(xml, job.deadline()));
+    return launched(job, job.hypervisor->create(xml, job.deadline()));
   }
-  if (auto ok = job.hypervisor.define(xml, job.deadline()); !ok) return ok;
+  if (auto ok = job.hypervisor->define(xml, job.deadline()); !ok) return ok;
   if (job.settings.stateless && !job.settings.copyindirs.empty()) {
     std::vector<std::string> argv{"virt-copy-in", "-d", ref.name};
     argv.insert(argv.end(), job.settings.copyindirs.begin(), job.settings.copyindirs.end());
@@ -157,7 +148,7 @@ Result<void> launch(Job& job, bool defined) {
     if (auto ok = run_tool(job, argv); !ok) return ok;
   }
   if (auto ok = record_launch(job); !ok) return ok;
-  return launched(job, job.hypervisor.start(ref, job.deadline()));
+  return launched(job, job.hypervisor->start(ref, job.deadline()));
 }
 
 /// snapshot: restores the saved state, if there is one. The file is retired (renamed) before
@@ -178,19 +169,19 @@ Result<bool> restore_saved(Job& job) {
   const auto found = files.info(saved, job.query_deadline().at());
   if (!found) {
     if (found.error().kind == ErrorKind::not_found) return false;
-    return fail(Status::err_generic, fmt::format("cannot look for a saved state: {}", found.error().reason));
+    return fail(ErrorKind::other, fmt::format("cannot look for a saved state: {}", found.error().reason));
   }
   // The record first: a start that cannot write it must not have spent the saved state.
-  if (auto ok = record_launch(job); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(record_launch(job));
   if (auto moved = files.rename(saved, retired, job.query_deadline().at()); !moved) {
     (void)launched(job, {});  // nothing was asked of libvirt
-    return fail(Status::err_generic,
+    return fail(ErrorKind::other,
                 fmt::format("cannot retire {} before restoring from it ({}): not restored, not started", saved,
                             moved.error().reason));
   }
   job.log().info("restoring domain {} from {}", ref.label(), retired);
-  if (auto ok = launched(job, job.hypervisor.restore(retired, job.deadline())); !ok) {
-    return tl::unexpected(failed(ok.error(), fmt::format("cannot restore from {}", retired)));
+  if (auto ok = launched(job, job.hypervisor->restore(retired, job.deadline())); !ok) {
+    return fail(failed(ok.error(), fmt::format("cannot restore from {}", retired)));
   }
   if (auto removed = files.remove(retired, job.query_deadline().at()); !removed) {
     job.log().warning("cannot remove {} after restoring from it ({}); it will not be restored again", retired,
@@ -206,19 +197,19 @@ Result<void> wait_scripts(Job& job) {
   for (;;) {
     auto passed = run_monitor_scripts(job);
     if (passed || job.deadline().expired()) return passed;
-    sleep_a_little(job, kScriptRetry);
+    job.deadline().sleep(kScriptRetry);
   }
 }
 
 Result<Status> start(Job& job) {
-  if (job.target.config_problem) return tl::unexpected(*job.target.config_problem);
+  if (job.target.config_problem) return fail(*job.target.config_problem);
   // A QEMU that outlived an earlier stop may still hold the disks: no second one beside it.
   if (auto survivor = recorded_survivor(job)) {
-    return fail(Status::err_generic, fmt::format("{}: not started beside it", survivor->detail));
+    return fail(ErrorKind::other, fmt::format("{}: not started beside it", survivor->detail));
   }
   const auto& ref = *job.target.ref;
   auto state = read_state(job, job.query_deadline());
-  if (!state) return tl::unexpected(failed(state.error(), "cannot start"));
+  if (!state) return fail(failed(state.error(), "cannot start"));
   bool defined = state->has_value();
   if (defined) {
     switch ((*state)->state) {
@@ -228,7 +219,7 @@ Result<Status> start(Job& job) {
         job.log().info("domain {} is already {}", ref.label(), virt::describe(**state));
         if (auto written = job.records.remember_start(next_start_record(job, as_libvirt_knows(job, ref), false));
             !written) {
-          return fail(Status::err_generic,
+          return fail(ErrorKind::other,
                       fmt::format("domain {} runs, but its start record cannot be written ({}): a later stop "
                                   "without the config could not find it",
                                   ref.label(), written.error().reason));
@@ -240,33 +231,33 @@ Result<Status> start(Job& job) {
       case DomainState::shutting_down:
       case DomainState::no_state:
         job.log().warning("domain {} is {}: destroying it before the start", ref.label(), virt::describe(**state));
-        if (auto ok = job.hypervisor.destroy(ref, job.deadline()); !ok && ok.error().kind != ErrorKind::invalid) {
-          return tl::unexpected(failed(ok.error(), "cannot start"));
+        if (auto ok = job.hypervisor->destroy(ref, job.deadline()); !ok && ok.error().kind != ErrorKind::invalid) {
+          return fail(failed(ok.error(), "cannot start"));
         }
         break;
       case DomainState::shut_off: break;
     }
     // A transient domain that stopped is gone; only a persistent one is still defined.
-    auto facts = job.hypervisor.facts(ref, job.query_deadline());
+    auto facts = job.domains.facts(ref, job.query_deadline());
     defined = facts && facts->persistent;
   }
   // The worst failure of this cluster: a VM started on stale or contested DRBD data.
   auto findings = drbd_findings(job);
-  if (!findings) return tl::unexpected(findings.error());
-  if (!findings->empty()) return fail(Status::err_generic, drbd_refusal("start", *findings));
+  VMHA_TRY(findings);
+  if (!findings->empty()) return fail(ErrorKind::other, drbd_refusal("start", *findings));
   if (job.settings.start_resources) {
-    if (auto ok = start_resources(job); !ok) return tl::unexpected(failed(ok.error(), "cannot start"));
+    if (auto ok = start_resources(job); !ok) return fail(failed(ok.error(), "cannot start"));
   }
   auto restored = restore_saved(job);
-  if (!restored) return tl::unexpected(restored.error());
+  VMHA_TRY(restored);
   if (!*restored) {
-    if (auto ok = launch(job, defined); !ok) return tl::unexpected(failed(ok.error(), "cannot start"));
+    if (auto ok = launch(job, defined); !ok) return fail(failed(ok.error(), "cannot start"));
   }
-  if (auto ok = wait_running(job); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(wait_running(job));
   label_domain(job, ref);
-  if (auto ok = wait_scripts(job); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(wait_scripts(job));
   virt::DomainRef started = ref;
-  if (auto facts = job.hypervisor.facts(ref, job.query_deadline()); facts && started.uuid.empty())
+  if (auto facts = job.domains.facts(ref, job.query_deadline()); facts && started.uuid.empty())
     started.uuid = facts->uuid;
   if (started != ref) {
     if (auto written = job.records.remember_start(next_start_record(job, started, false)); !written) {

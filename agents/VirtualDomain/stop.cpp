@@ -29,7 +29,7 @@ bool libvirt_away(const Error& error) {
 /// libvirtd cannot answer: settle it with this node's QEMU process, killing it if needed.
 Result<void> without_libvirt(Job& job, const virt::DomainRef& ref, const Error& why) {
   if (job.processes == nullptr) {
-    return fail(Status::err_generic, fmt::format("{}; no local evidence for this URI", why.reason), why.kind);
+    return fail(why.kind, fmt::format("{}; no local evidence for this URI", why.reason));
   }
   const auto found = job.processes->check(ref, job.query_deadline());
   if (found.evidence == virt::Evidence::gone) {
@@ -37,12 +37,12 @@ Result<void> without_libvirt(Job& job, const virt::DomainRef& ref, const Error& 
     return {};
   }
   if (found.evidence == virt::Evidence::unknown) {
-    return fail(Status::err_generic, fmt::format("{}; {}", why.reason, found.detail), why.kind);
+    return fail(why.kind, fmt::format("{}; {}", why.reason, found.detail));
   }
   job.log().warning("{}; {}: killing it", why.reason, found.detail);
   if (auto killed = job.processes->kill(ref, job.deadline()); !killed) {
     remember_survivor(job, ref, found.pid);
-    return fail(Status::err_generic, fmt::format("{}; {}", why.reason, killed.error().reason), killed.error().kind);
+    return fail(killed.error().kind, fmt::format("{}; {}", why.reason, killed.error().reason));
   }
   job.log().info("QEMU pid {} of {} killed without libvirt", found.pid, ref.label());
   return {};
@@ -53,7 +53,6 @@ Result<void> without_libvirt(Job& job, const virt::DomainRef& ref, const Error& 
 /// Its pid is watched (a pidfd: nothing of the process is read, which a stuck one could block).
 Result<void> confirm_exit(Job& job, const virt::DomainRef& ref, const virt::ProcessCheck& before) {
   if (job.processes == nullptr || before.pid == 0) return {};
-  auto& clock = job.services.clock;
   const auto until = job.deadline().within(kExitGrace);
   for (;;) {
     const auto now = job.processes->process_state(before.pid, job.query_deadline());
@@ -61,11 +60,11 @@ Result<void> confirm_exit(Job& job, const virt::DomainRef& ref, const virt::Proc
     if (until.expired()) {
       // libvirt has let go of it: from now on only the start record remembers this process.
       remember_survivor(job, ref, before.pid);
-      return fail(Status::err_generic,
+      return fail(ErrorKind::other,
                   fmt::format("libvirt reports domain {} stopped, but its QEMU (pid {}) {}", ref.label(), before.pid,
                               now == virt::Evidence::running ? "lives on" : "cannot be seen to have ended"));
     }
-    clock.sleep_until(std::min(until.at(), clock.now() + kPollInterval));
+    until.sleep(kPollInterval);
   }
 }
 
@@ -79,17 +78,17 @@ Result<void> verify(Job& job, const virt::DomainRef& ref, std::string_view how, 
   }
   if (!state) {
     if (libvirt_away(state.error())) return without_libvirt(job, ref, state.error());
-    return fail(Status::err_generic, fmt::format("cannot verify the stop: {}", state.error().reason));
+    return fail(ErrorKind::other, fmt::format("cannot verify the stop: {}", state.error().reason));
   }
   // libvirt answered that it still runs: nothing else overrules that.
-  return fail(Status::err_generic,
+  return fail(ErrorKind::other,
               fmt::format("domain {} is still {} after {}", ref.label(), virt::describe(**state), how));
 }
 
 /// snapshot: saves the RAM state instead of shutting down. False when it did not work.
 bool save_state(Job& job, const virt::DomainRef& ref) {
   const std::string path = fmt::format("{}/{}.state", job.settings.snapshot, ref.name);
-  auto saved = job.hypervisor.save(ref, path, job.deadline().keep_back(job.settings.destroy_reserve));
+  auto saved = job.hypervisor->save(ref, path, job.deadline().keep_back(job.settings.destroy_reserve));
   if (saved) {
     job.log().info("state of {} saved to {}", ref.label(), path);
     return true;
@@ -100,21 +99,20 @@ bool save_state(Job& job, const virt::DomainRef& ref) {
 
 /// Asks the guest to shut down and waits until `until`. True when it is gone.
 Result<bool> graceful(Job& job, const virt::DomainRef& ref, const ocf::Deadline& until) {
-  auto asked = job.hypervisor.shutdown(ref, job.settings.shutdown_methods, until);
+  auto asked = job.hypervisor->shutdown(ref, job.settings.shutdown_methods, until);
   if (!asked) {
     if (asked.error().kind == ErrorKind::not_found) return true;
-    if (asked.error().kind == ErrorKind::unreachable) return tl::unexpected(asked.error());
+    if (asked.error().kind == ErrorKind::unreachable) return fail(asked.error());
     job.log().warning("graceful shutdown of {} refused: {}", ref.label(), asked.error().reason);
     return false;
   }
-  auto& clock = job.services.clock;
   for (;;) {
     // `until` only ends the wait; each query has its own time, within the whole budget.
     const auto state = read_state(job, ref, job.query_deadline());
     if (is_gone(state)) return true;
-    if (!state && libvirt_away(state.error())) return tl::unexpected(state.error());
+    if (!state && libvirt_away(state.error())) return fail(state.error());
     if (until.expired()) return false;
-    clock.sleep_until(std::min(until.at(), clock.now() + kPollInterval));
+    until.sleep(kPollInterval);
   }
 }
 
@@ -127,8 +125,7 @@ Result<void> stop_name(Job& job, const virt::DomainRef& ref) {
   }
   if (!state) {
     if (libvirt_away(state.error())) return without_libvirt(job, ref, state.error());
-    return fail(state.error().kind == ErrorKind::denied ? Status::err_perm : Status::err_generic,
-                fmt::format("cannot stop: {}", state.error().reason), state.error().kind);
+    return fail(with_reason(state.error(), fmt::format("cannot stop: {}", state.error().reason)));
   }
   const auto current = (*state)->state;
   const auto before = job.processes != nullptr ? job.processes->check(ref, job.query_deadline()) : virt::ProcessCheck{};
@@ -152,7 +149,7 @@ Result<void> stop_name(Job& job, const virt::DomainRef& ref) {
   }
 
   const auto destroy_by = job.processes != nullptr ? job.deadline().keep_back(kFallbackReserve) : job.deadline();
-  auto destroyed = job.hypervisor.destroy(ref, destroy_by);
+  auto destroyed = job.hypervisor->destroy(ref, destroy_by);
   if (!destroyed) {
     if (libvirt_away(destroyed.error())) return without_libvirt(job, ref, destroyed.error());
     if (destroyed.error().kind != ErrorKind::not_found && destroyed.error().kind != ErrorKind::invalid) {
@@ -169,7 +166,6 @@ Result<void> wait_for_landing(Job& job, const std::string& why) {
       std::min<std::chrono::milliseconds>(job.settings.destroy_reserve, job.deadline().remaining() / 2);
   const auto until = job.deadline().keep_back(reserve);
   job.log().warning("{}: waiting up to {} ms for it", why, until.remaining().count());
-  auto& clock = job.services.clock;
   for (;;) {
     const auto found = find_running(job, job.query_deadline());
     if (found && *found) {
@@ -177,8 +173,8 @@ Result<void> wait_for_landing(Job& job, const std::string& why) {
       return stop_name(job, (*found)->ref);
     }
     if (!launch_may_land(job)) return {};
-    if (until.expired()) return fail(Status::err_generic, why);
-    clock.sleep_until(std::min(until.at(), clock.now() + kLandingPoll));
+    if (until.expired()) return fail(ErrorKind::other, why);
+    until.sleep(kLandingPoll);
   }
 }
 
@@ -186,7 +182,7 @@ Result<void> wait_for_landing(Job& job, const std::string& why) {
 
 /// save_config_on_stop: the current definition replaces the config file, atomically.
 void save_definition(Job& job) {
-  const auto xml = job.hypervisor.definition(*job.target.ref, job.query_deadline());
+  const auto xml = job.hypervisor->definition(*job.target.ref, job.query_deadline());
   if (!xml || !virt::parse_domain_xml(*xml)) {
     job.log().warning("config not saved: {}", xml ? "libvirt returned an unreadable definition" : xml.error().reason);
     return;
@@ -207,7 +203,7 @@ Result<Status> stop(Job& job) {
   const bool asked = job.target.ref || name_by_label(job);
   if (!job.target.ref &&
       ((!asked && job.target.config_state != ConfigState::missing) || !job.target.records_unreadable.empty())) {
-    return fail(Status::err_generic, unnamed_and_unasked(job));
+    return fail(ErrorKind::other, unnamed_and_unasked(job));
   }
   if (!job.target.ref) {
     // Nothing names a domain and there is no record of a start here since boot (HA_RSCTMP is
@@ -219,19 +215,19 @@ Result<Status> stop(Job& job) {
     return Status::success;
   }
   for (const auto& name : job.target.names()) {
-    if (auto done = stop_name(job, name); !done) return tl::unexpected(done.error());
+    VMHA_TRY(stop_name(job, name));
   }
   if (auto survivor = recorded_survivor(job)) {
-    if (survivor->evidence != virt::Evidence::running) return fail(Status::err_generic, survivor->detail);
+    if (survivor->evidence != virt::Evidence::running) return fail(ErrorKind::other, survivor->detail);
     job.log().warning("{}: killing it", survivor->detail);
     if (auto killed = job.processes->kill_pid(job.target.start->domain, survivor->pid, job.deadline()); !killed) {
-      return fail(Status::err_generic, fmt::format("{}; {}", survivor->detail, killed.error().reason));
+      return fail(ErrorKind::other, fmt::format("{}; {}", survivor->detail, killed.error().reason));
     }
   }
   if (auto pending = launch_may_land(job)) {
-    if (auto settled = wait_for_landing(job, *pending); !settled) return tl::unexpected(settled.error());
+    VMHA_TRY(wait_for_landing(job, *pending));
   }
-  if (!job.target.records_unreadable.empty()) return fail(Status::err_generic, records_unreadable(job));
+  if (!job.target.records_unreadable.empty()) return fail(ErrorKind::other, records_unreadable(job));
   if (auto forgotten = job.records.forget_start(); !forgotten) {
     job.log().warning("cannot remove the start record: {}", forgotten.error().reason);
   }

@@ -35,8 +35,9 @@ struct Target {
   /// older config still runs under its old name.
   std::vector<virt::DomainRef> others;
   std::optional<StartRecord> start;  ///< the start record
-  std::string identity_problem;      ///< why the identity of a good read could not be recorded
-  std::string records_unreadable;    ///< why a record could not be read: then no record proves nothing
+  /// What a good read found (name, UUID, the file's version), for the records.
+  std::optional<ConfigIdentity> identity;
+  std::string records_unreadable;  ///< why a record could not be read: then no record proves nothing
 
   /// ref, then others.
   [[nodiscard]] std::vector<virt::DomainRef> names() const;

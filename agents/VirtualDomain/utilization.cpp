@@ -48,9 +48,9 @@ Result<void> write_attribute(Job& job, const Wanted& wanted) {
     argv.insert(argv.end(), {"--set-parameter", wanted.name, "--parameter-value", wanted.value});
   }
   auto done = job.services.runner.run(sys::Command(argv), job.deadline().within(kWriteTime).at());
-  if (!done) return tl::unexpected(done.error());
+  VMHA_TRY(done);
   if (!done->succeeded()) {
-    return fail(ocf::Status::err_generic,
+    return fail(ErrorKind::other,
                 fmt::format("crm_resource {} {}: {} {}", wanted.value == kDelete ? "delete" : "set", wanted.name,
                             done->describe(), done->err.substr(0, done->err.find('\n'))));
   }
@@ -64,7 +64,7 @@ void update_utilization(Job& job) {
   const bool any = s.autoset_cpu || s.autoset_host_memory || s.autoset_hv_memory || s.unset_cpu ||
                    s.unset_host_memory || s.unset_hv_memory;
   if (!any || job.request.call.resource.empty() || !job.records.enabled()) return;
-  const auto facts = job.hypervisor.facts(*job.target.ref, job.query_deadline());
+  const auto facts = job.domains.facts(*job.target.ref, job.query_deadline());
   if (!facts) {
     job.log().warning("utilization not updated: {}", facts.error().reason);
     return;

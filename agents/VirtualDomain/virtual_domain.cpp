@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "VirtualDomain/exit_status.hpp"
 #include "vmha/ocf/command_line.hpp"
 #include "vmha/virt/libvirt.hpp"
 #include "vmha/virt/qemu_processes.hpp"
@@ -25,10 +26,13 @@ ocf::AgentDefinition virtual_domain_definition() {
 }
 
 ocf::AgentDefinition virtual_domain_definition(Backends backends) {
-  return ocf::AgentDefinition{"VirtualDomain", VirtualDomain_metadata, &VirtualDomain_metadata_table(),
+  return ocf::AgentDefinition{"VirtualDomain",
+                              VirtualDomain_metadata,
+                              &VirtualDomain_metadata_table(),
                               [backends = std::move(backends)](const ocf::Services& services) {
                                 return std::make_unique<VirtualDomainAgent>(services, backends);
                               },
+                              &exit_status,
                               &ocf::read_flags_with_cli11};
 }
 
@@ -37,26 +41,24 @@ Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   const bool monitoring = action == "monitor" || action == "status";
   const auto settings =
       read_settings(request.params, monitoring ? SettingsScope::monitor : SettingsScope::every_action);
-  if (!settings) return tl::unexpected(settings.error());
+  VMHA_TRY(settings);
   // Without a URI libvirt picks its default; the /proc evidence follows the same choice.
   const std::string uri = effective_uri(*settings, services_.env);
   auto hypervisor = backends_.hypervisor(uri);
   auto processes = backends_.processes(uri);
-  auto records =
-      Records::from_environment(services_.state_files, services_.env, request.call.resource, request.deadline.at());
   auto drbd = backends_.drbd ? backends_.drbd(services_) : nullptr;
-  auto target = locate(*settings, records, services_.files, request.deadline);
-  if (!target.identity_problem.empty()) {
-    services_.log.warning("cannot record what the config names: {}", target.identity_problem);
-  }
-  Job job{request, services_, *settings, *hypervisor, processes.get(), records, std::move(target), drbd.get()};
+  auto records = records_for(request, services_);
+  auto target = read_target(*settings, records, services_, request.deadline);
+  Job job =
+      make_job(request, services_, *settings, Connections{*hypervisor, hypervisor.get(), processes.get(), drbd.get()},
+               std::move(records), std::move(target));
   if (monitoring) return monitor(job);
   if (action == "start") return start(job);
   if (action == "stop") return stop(job);
   if (action == "validate-all") return validate(job);
   if (action == "migrate_to") return migrate_to(job);
   if (action == "migrate_from") return migrate_from(job);
-  return fail(ocf::Status::err_unimplemented, fmt::format("{}: not implemented in this release of vmha", action));
+  return fail(ErrorKind::unsupported, fmt::format("{}: not implemented in this release of vmha", action));
 }
 
 }  // namespace vmha::agents

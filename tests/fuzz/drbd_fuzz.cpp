@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "fuzz/drbd_status_json.hpp"
 #include "vmha/drbd/guard.hpp"
 #include "vmha/drbd/parse.hpp"
 

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   shutdown(ends[1], SHUT_WR);
   vmha::sys::SteadyClock clock;
   const vmha::ocf::Deadline deadline(clock, clock.now() + std::chrono::seconds(2));
-  auto client = vmha::virt::detail::wire_hypervisor_on(ends[0]);
+  auto client = vmha::virt::detail::wire_reader_on(ends[0]);
   const vmha::virt::DomainRef by_uuid{"vm1", "6f1e3b52-0d8a-4c53-9a8e-1a2b3c4d5e6f"};
   (void)client->state(by_uuid, deadline);
   (void)client->facts({"vm1", ""}, deadline);

@@ -109,7 +109,7 @@ std::optional<Error> FakeHypervisor::abandon_if_late(LateCall call, const ocf::D
   call.at = world_.clock.now() + late->second;
   world_.pending.push_back(std::move(call));
   world_.clock.sleep_until(deadline.at());
-  Error unanswered{ocf::Status::err_generic, "libvirt did not answer in time", ErrorKind::timed_out};
+  Error unanswered{ErrorKind::timed_out, "libvirt did not answer in time"};
   unanswered.unanswered = true;
   return unanswered;
 }
@@ -119,7 +119,7 @@ std::optional<Error> FakeHypervisor::enter(const std::string& op, const std::str
   world_.calls.push_back(subject.empty() ? op : op + " " + subject);
   // A call libvirtd took but did not answer may still be carried out (the fake's hung calls
   // never are, but an agent must not know that).
-  Error late{ocf::Status::err_generic, op + ": libvirt did not answer in time", ErrorKind::timed_out};
+  Error late{ErrorKind::timed_out, op + ": libvirt did not answer in time"};
   late.unanswered = true;
   if (world_.hung.count(op) != 0 || world_.hung.count("*") != 0) {
     world_.clock.sleep_until(deadline.at());
@@ -133,7 +133,7 @@ std::optional<Error> FakeHypervisor::enter(const std::string& op, const std::str
     world_.clock.advance(it->second);
   }
   if (world_.unreachable) {
-    return Error{ocf::Status::err_generic, "cannot connect to fake:///: Connection refused", ErrorKind::unreachable};
+    return Error{ErrorKind::unreachable, "cannot connect to fake:///: Connection refused"};
   }
   if (auto it = world_.failures.find(op); it != world_.failures.end() && !it->second.empty()) {
     Error error = it->second.front();
@@ -153,22 +153,22 @@ Result<FakeDomain*> FakeHypervisor::lookup(const virt::DomainRef& ref) {
   }
   const auto it = world_.domains.find(ref.name);
   if (it == world_.domains.end()) {
-    return fail(ocf::Status::err_generic, fmt::format("Domain not found: {}", ref.label()), ErrorKind::not_found);
+    return fail(ErrorKind::not_found, fmt::format("Domain not found: {}", ref.label()));
   }
   return &it->second;
 }
 
 Result<std::optional<virt::StateInfo>> FakeHypervisor::state(const virt::DomainRef& ref, const ocf::Deadline& d) {
-  if (auto error = enter("state", ref.name, d)) return tl::unexpected(*error);
+  if (auto error = enter("state", ref.name, d)) return fail(*error);
   auto domain = lookup(ref);
   if (!domain) return std::optional<virt::StateInfo>{};
   return std::optional<virt::StateInfo>{(*domain)->state};
 }
 
 Result<virt::DomainFacts> FakeHypervisor::facts(const virt::DomainRef& ref, const ocf::Deadline& d) {
-  if (auto error = enter("facts", ref.name, d)) return tl::unexpected(*error);
+  if (auto error = enter("facts", ref.name, d)) return fail(*error);
   auto domain = lookup(ref);
-  if (!domain) return tl::unexpected(domain.error());
+  VMHA_TRY(domain);
   const FakeDomain& found = **domain;
   return virt::DomainFacts{found.name,           found.uuid,       found.vcpus,
                            found.max_memory_kib, found.persistent, found.state.state != DomainState::shut_off};
@@ -177,12 +177,12 @@ Result<virt::DomainFacts> FakeHypervisor::facts(const virt::DomainRef& ref, cons
 Result<void> FakeHypervisor::create(const std::string& xml, const ocf::Deadline& d) {
   const auto parsed = virt::parse_domain_xml(xml);
   if (auto late = abandon_if_late(LateCall{"create", xml, parsed ? parsed->ref() : virt::DomainRef{}, {}, {}}, d)) {
-    return tl::unexpected(*late);
+    return fail(*late);
   }
-  if (auto error = enter("create", parsed ? parsed->name : "?", d)) return tl::unexpected(*error);
-  if (!parsed) return fail(ocf::Status::err_generic, parsed.error().reason, ErrorKind::invalid);
+  if (auto error = enter("create", parsed ? parsed->name : "?", d)) return fail(*error);
+  if (!parsed) return fail(ErrorKind::invalid, parsed.error().reason);
   if (world_.domains.count(parsed->name) != 0 && world_.domains.at(parsed->name).state.state != DomainState::shut_off) {
-    return fail(ocf::Status::err_generic, "domain already exists and is active", ErrorKind::invalid);
+    return fail(ErrorKind::invalid, "domain already exists and is active");
   }
   auto& domain = world_.add(parsed->name, parsed->uuid, {DomainState::running, 1}, false);
   domain.vcpus = parsed->vcpus;
@@ -193,8 +193,8 @@ Result<void> FakeHypervisor::create(const std::string& xml, const ocf::Deadline&
 
 Result<void> FakeHypervisor::define(const std::string& xml, const ocf::Deadline& d) {
   const auto parsed = virt::parse_domain_xml(xml);
-  if (auto error = enter("define", parsed ? parsed->name : "?", d)) return tl::unexpected(*error);
-  if (!parsed) return fail(ocf::Status::err_generic, parsed.error().reason, ErrorKind::invalid);
+  if (auto error = enter("define", parsed ? parsed->name : "?", d)) return fail(*error);
+  if (!parsed) return fail(ErrorKind::invalid, parsed.error().reason);
   if (auto it = world_.domains.find(parsed->name); it != world_.domains.end()) {
     it->second.persistent = true;
     // Like libvirt: a running domain's live metadata stays; the new definition is for next time.
@@ -206,35 +206,35 @@ Result<void> FakeHypervisor::define(const std::string& xml, const ocf::Deadline&
 }
 
 Result<void> FakeHypervisor::start(const virt::DomainRef& ref, const ocf::Deadline& d) {
-  if (auto late = abandon_if_late(LateCall{"start", {}, ref, {}, {}}, d)) return tl::unexpected(*late);
-  if (auto error = enter("start", ref.name, d)) return tl::unexpected(*error);
+  if (auto late = abandon_if_late(LateCall{"start", {}, ref, {}, {}}, d)) return fail(*late);
+  if (auto error = enter("start", ref.name, d)) return fail(*error);
   auto domain = lookup(ref);
-  if (!domain) return tl::unexpected(domain.error());
+  VMHA_TRY(domain);
   if ((*domain)->state.state != DomainState::shut_off) {
-    return fail(ocf::Status::err_generic, "domain is already running", ErrorKind::invalid);
+    return fail(ErrorKind::invalid, "domain is already running");
   }
   (*domain)->state = {DomainState::running, 1};
   return {};
 }
 
 Result<void> FakeHypervisor::shutdown(const virt::DomainRef& ref, unsigned methods, const ocf::Deadline& d) {
-  if (auto error = enter("shutdown", ref.name, d)) return tl::unexpected(*error);
+  if (auto error = enter("shutdown", ref.name, d)) return fail(*error);
   auto domain = lookup(ref);
-  if (!domain) return tl::unexpected(domain.error());
+  VMHA_TRY(domain);
   world_.last_shutdown_methods = methods;
   if ((*domain)->state.state == DomainState::shut_off) {
-    return fail(ocf::Status::err_generic, "domain is not running", ErrorKind::invalid);
+    return fail(ErrorKind::invalid, "domain is not running");
   }
   if ((*domain)->obeys_shutdown) (*domain)->off_at = world_.clock.now() + (*domain)->shutdown_takes;
   return {};
 }
 
 Result<void> FakeHypervisor::destroy(const virt::DomainRef& ref, const ocf::Deadline& d) {
-  if (auto error = enter("destroy", ref.name, d)) return tl::unexpected(*error);
+  if (auto error = enter("destroy", ref.name, d)) return fail(*error);
   auto domain = lookup(ref);
-  if (!domain) return tl::unexpected(domain.error());
+  VMHA_TRY(domain);
   if ((*domain)->state.state == DomainState::shut_off) {
-    return fail(ocf::Status::err_generic, "domain is not running", ErrorKind::invalid);
+    return fail(ErrorKind::invalid, "domain is not running");
   }
   if (world_.destroy_leaves_qemu) world_.lingering.insert((*domain)->name);
   stop_domain(world_, **domain, 2);
@@ -242,9 +242,9 @@ Result<void> FakeHypervisor::destroy(const virt::DomainRef& ref, const ocf::Dead
 }
 
 Result<void> FakeHypervisor::save(const virt::DomainRef& ref, const std::string& path, const ocf::Deadline& d) {
-  if (auto error = enter("save", ref.name, d)) return tl::unexpected(*error);
+  if (auto error = enter("save", ref.name, d)) return fail(*error);
   auto domain = lookup(ref);
-  if (!domain) return tl::unexpected(domain.error());
+  VMHA_TRY(domain);
   world_.saved[path] = {(*domain)->name, (*domain)->uuid};
   if (world_.files != nullptr) world_.files->write(path, (*domain)->name + "\n" + (*domain)->uuid + "\n", 0600);
   stop_domain(world_, **domain, 5);
@@ -252,19 +252,19 @@ Result<void> FakeHypervisor::save(const virt::DomainRef& ref, const std::string&
 }
 
 Result<void> FakeHypervisor::restore(const std::string& path, const ocf::Deadline& d) {
-  if (auto late = abandon_if_late(LateCall{"restore", {}, {}, path, {}}, d)) return tl::unexpected(*late);
-  if (auto error = enter("restore", path, d)) return tl::unexpected(*error);
+  if (auto late = abandon_if_late(LateCall{"restore", {}, {}, path, {}}, d)) return fail(*late);
+  if (auto error = enter("restore", path, d)) return fail(*error);
   const auto saved = world_.saved_state(path);
-  if (!saved) return fail(ocf::Status::err_generic, "not a saved state", ErrorKind::invalid);
+  if (!saved) return fail(ErrorKind::invalid, "not a saved state");
   world_.add(saved->name, saved->uuid, {DomainState::running, 3}, false);
   world_.saved.erase(path);
   return {};
 }
 
 Result<std::string> FakeHypervisor::definition(const virt::DomainRef& ref, const ocf::Deadline& d) {
-  if (auto error = enter("definition", ref.name, d)) return tl::unexpected(*error);
+  if (auto error = enter("definition", ref.name, d)) return fail(*error);
   auto domain = lookup(ref);
-  if (!domain) return tl::unexpected(domain.error());
+  VMHA_TRY(domain);
   return fmt::format(
       "<domain type='qemu'><name>{}</name><uuid>{}</uuid><memory>{}</memory><vcpu>{}</vcpu>"
       "<description>saved</description></domain>",
@@ -272,12 +272,12 @@ Result<std::string> FakeHypervisor::definition(const virt::DomainRef& ref, const
 }
 
 Result<void> FakeHypervisor::ensure_network(const std::string& name, const ocf::Deadline& d) {
-  if (auto error = enter("ensure_network", name, d)) return tl::unexpected(*error);
+  if (auto error = enter("ensure_network", name, d)) return fail(*error);
   return {};
 }
 
 Result<void> FakeHypervisor::ensure_pool(const std::string& name, const ocf::Deadline& d) {
-  if (auto error = enter("ensure_pool", name, d)) return tl::unexpected(*error);
+  if (auto error = enter("ensure_pool", name, d)) return fail(*error);
   return {};
 }
 
@@ -303,8 +303,7 @@ class FakeControl final : public virt::MigrationControl {
     world_.calls.push_back("migration-abort");
     ++world_.aborts;
     if (world_.aborts <= world_.migration.abort_refusals) {
-      return fail(ocf::Status::err_generic, "Requested operation is not valid: no job is active on the domain",
-                  ErrorKind::invalid);
+      return fail(ErrorKind::invalid, "Requested operation is not valid: no job is active on the domain");
     }
     aborted = true;
     return {};
@@ -314,7 +313,7 @@ class FakeControl final : public virt::MigrationControl {
     ++world_.postcopy_switches;
     postcopy = true;
     if (world_.migration.postcopy_times_out) {
-      return fail(ocf::Status::err_generic, "switch to post-copy: libvirt is not answering", ErrorKind::timed_out);
+      return fail(ErrorKind::timed_out, "switch to post-copy: libvirt is not answering");
     }
     return {};
   }
@@ -330,23 +329,21 @@ class FakeControl final : public virt::MigrationControl {
 
 Result<virt::MigrationReport> FakeHypervisor::migrate(const virt::DomainRef& ref, const virt::MigrationRequest& request,
                                                       const ocf::Deadline& d, virt::MigrationWatcher& watcher) {
-  if (auto error = enter("migrate", ref.name, d)) return tl::unexpected(*error);
+  if (auto error = enter("migrate", ref.name, d)) return fail(*error);
   world_.migrations.push_back(request);
   auto domain = lookup(ref);
-  if (!domain) return tl::unexpected(domain.error());
+  VMHA_TRY(domain);
   if ((*domain)->state.state != DomainState::running) {
-    return fail(ocf::Status::err_generic, "Requested operation is not valid: domain is not running",
-                ErrorKind::invalid);
+    return fail(ErrorKind::invalid, "Requested operation is not valid: domain is not running");
   }
   const auto peer = world_.peers.find(request.destination);
   if (peer != world_.peers.end() && peer->second->hung.count("*") != 0) {
     world_.clock.sleep_until(d.at());
-    return fail(ocf::Status::err_generic, "the destination's libvirtd did not answer", ErrorKind::timed_out);
+    return fail(ErrorKind::timed_out, "the destination's libvirtd did not answer");
   }
   if (peer == world_.peers.end() || peer->second->unreachable) {
-    return fail(ocf::Status::err_generic,
-                fmt::format("cannot connect to the destination {}: Connection refused", request.destination),
-                ErrorKind::unreachable);
+    return fail(ErrorKind::unreachable,
+                fmt::format("cannot connect to the destination {}: Connection refused", request.destination));
   }
   const auto began = world_.clock.now();
   FakeControl control(world_, began);
@@ -355,10 +352,10 @@ Result<virt::MigrationReport> FakeHypervisor::migrate(const virt::DomainRef& ref
                       (control.postcopy && world_.migration.postcopy_completes);
     if (done) break;
     if (control.aborted) {
-      return fail(ocf::Status::err_generic, "operation aborted: migration out job: canceled by client");
+      return fail(ErrorKind::other, "operation aborted: migration out job: canceled by client");
     }
     if (d.expired()) {
-      return fail(ocf::Status::err_generic, "migration did not end in time", ErrorKind::timed_out);
+      return fail(ErrorKind::timed_out, "migration did not end in time");
     }
     world_.clock.sleep_until(std::min(d.at(), world_.clock.now() + watcher.interval()));
     watcher.tick(control);
@@ -377,15 +374,15 @@ Result<virt::MigrationReport> FakeHypervisor::migrate(const virt::DomainRef& ref
 }
 
 Result<void> FakeHypervisor::label(const virt::DomainRef& ref, const std::string& resource, const ocf::Deadline& d) {
-  if (auto error = enter("label", ref.name, d)) return tl::unexpected(*error);
+  if (auto error = enter("label", ref.name, d)) return fail(*error);
   auto domain = lookup(ref);
-  if (!domain) return tl::unexpected(domain.error());
+  VMHA_TRY(domain);
   (*domain)->label = resource;
   return {};
 }
 
 Result<std::vector<virt::DomainRef>> FakeHypervisor::labelled(const std::string& resource, const ocf::Deadline& d) {
-  if (auto error = enter("labelled", resource, d)) return tl::unexpected(*error);
+  if (auto error = enter("labelled", resource, d)) return fail(*error);
   std::vector<virt::DomainRef> found;
   for (const auto& [name, domain] : world_.domains) {
     if (domain.label == resource && domain.state.state != DomainState::shut_off) found.push_back({name, domain.uuid});
@@ -394,7 +391,7 @@ Result<std::vector<virt::DomainRef>> FakeHypervisor::labelled(const std::string&
 }
 
 Result<std::string> FakeHypervisor::uri(const ocf::Deadline& d) {
-  if (auto error = enter("uri", "", d)) return tl::unexpected(*error);
+  if (auto error = enter("uri", "", d)) return fail(*error);
   return std::string("fake:///system");
 }
 
@@ -442,7 +439,7 @@ Result<void> FakeQemuProcesses::kill(const virt::DomainRef& domain, const ocf::D
   world_.calls.push_back("proc-kill " + domain.name);
   ++world_.kills;
   if (!world_.kill_works || world_.lingering.count(domain.name) != 0) {
-    return fail(ocf::Status::err_generic, "QEMU pid 4242 survived SIGKILL", ErrorKind::timed_out);
+    return fail(ErrorKind::timed_out, "QEMU pid 4242 survived SIGKILL");
   }
   if (world_.evidence) world_.evidence = virt::Evidence::gone;
   world_.domains.erase(domain.name);
@@ -478,7 +475,7 @@ class FakeDrbd final : public drbd::StatusSource {
   Result<std::vector<drbd::Resource>> resources(const ocf::Deadline& /*deadline*/) override {
     ++world_.drbd_reads;
     world_.calls.push_back("drbd-read");
-    if (world_.drbd_error) return tl::unexpected(*world_.drbd_error);
+    if (world_.drbd_error) return fail(*world_.drbd_error);
     return world_.drbd;
   }
 

@@ -47,7 +47,7 @@ class FakeCommandRunner final : public sys::CommandRunner {
   [[nodiscard]] Result<sys::Completion> run(const sys::Command& command, sys::Clock::time_point deadline) override {
     ran.push_back(command.argv);
     deadlines.push_back(deadline);
-    if (answers.empty()) return fail(ocf::Status::err_installed, command.argv.at(0) + ": not scripted");
+    if (answers.empty()) return fail(ErrorKind::not_installed, command.argv.at(0) + ": not scripted");
     auto answer = std::move(answers.front());
     answers.pop_front();
     return answer;

@@ -17,7 +17,7 @@ std::string parent_of(const std::string& path) {
 }
 
 Error error(ErrorKind kind, std::string reason) {
-  return Error{ocf::Status::err_generic, std::move(reason), kind};
+  return Error{kind, std::move(reason)};
 }
 
 }  // namespace
@@ -61,23 +61,23 @@ void MemoryFileSystem::touch(Node& node) {
 
 Result<sys::FileContent> MemoryFileSystem::read(const std::string& path, std::size_t limit,
                                                 sys::Clock::time_point deadline) {
-  if (auto failed = fault_for(path, false, deadline)) return tl::unexpected(*failed);
+  if (auto failed = fault_for(path, false, deadline)) return vmha::fail(*failed);
   const auto it = files_.find(path);
   if (it == files_.end()) {
-    if (is_directory(path)) return tl::unexpected(error(ErrorKind::invalid, path + " is not a regular file"));
-    return tl::unexpected(error(ErrorKind::not_found, path + " does not exist"));
+    if (is_directory(path)) return vmha::fail(error(ErrorKind::invalid, path + " is not a regular file"));
+    return vmha::fail(error(ErrorKind::not_found, path + " does not exist"));
   }
   if (it->second.type != sys::FileType::regular) {
-    return tl::unexpected(error(ErrorKind::invalid, path + " is not a regular file"));
+    return vmha::fail(error(ErrorKind::invalid, path + " is not a regular file"));
   }
   if (it->second.content.size() > limit) {
-    return tl::unexpected(error(ErrorKind::invalid, fmt::format("{} is larger than {} bytes", path, limit)));
+    return vmha::fail(error(ErrorKind::invalid, fmt::format("{} is larger than {} bytes", path, limit)));
   }
   return sys::FileContent{it->second.content, info_of(it->second)};
 }
 
 Result<sys::FileInfo> MemoryFileSystem::info(const std::string& path, sys::Clock::time_point deadline) {
-  if (auto failed = fault_for(path, false, deadline)) return tl::unexpected(*failed);
+  if (auto failed = fault_for(path, false, deadline)) return vmha::fail(*failed);
   const auto it = files_.find(path);
   if (it != files_.end()) return info_of(it->second);
   if (is_directory(path)) {
@@ -85,16 +85,16 @@ Result<sys::FileInfo> MemoryFileSystem::info(const std::string& path, sys::Clock
     info.type = sys::FileType::directory;
     return info;
   }
-  return tl::unexpected(error(ErrorKind::not_found, path + " does not exist"));
+  return vmha::fail(error(ErrorKind::not_found, path + " does not exist"));
 }
 
 Result<void> MemoryFileSystem::replace(const std::string& path, const std::string& content,
                                        sys::Clock::time_point deadline, sys::ReplaceOptions options) {
-  if (auto failed = fault_for(path, true, deadline)) return tl::unexpected(*failed);
+  if (auto failed = fault_for(path, true, deadline)) return vmha::fail(*failed);
   const auto it = files_.find(path);
   if (it != files_.end()) {
     if (it->second.type != sys::FileType::regular) {
-      return tl::unexpected(error(ErrorKind::invalid, path + " is not a regular file"));
+      return vmha::fail(error(ErrorKind::invalid, path + " is not a regular file"));
     }
     if (it->second.content != content) {
       it->second.content = content;
@@ -105,7 +105,7 @@ Result<void> MemoryFileSystem::replace(const std::string& path, const std::strin
   const std::string parent = parent_of(path);
   if (!is_directory(parent)) {
     if (!options.create_parents || files_.count(parent) != 0) {
-      return tl::unexpected(error(ErrorKind::not_found, "cannot open its directory " + parent));
+      return vmha::fail(error(ErrorKind::not_found, "cannot open its directory " + parent));
     }
     make_directory(parent);
   }
@@ -117,11 +117,11 @@ Result<void> MemoryFileSystem::replace(const std::string& path, const std::strin
 }
 
 Result<void> MemoryFileSystem::rename(const std::string& from, const std::string& to, sys::Clock::time_point deadline) {
-  if (auto failed = fault_for(from, true, deadline)) return tl::unexpected(*failed);
-  if (auto failed = fault_for(to, true, deadline)) return tl::unexpected(*failed);
+  if (auto failed = fault_for(from, true, deadline)) return vmha::fail(*failed);
+  if (auto failed = fault_for(to, true, deadline)) return vmha::fail(*failed);
   const auto it = files_.find(from);
-  if (it == files_.end()) return tl::unexpected(error(ErrorKind::not_found, from + " does not exist"));
-  if (!is_directory(parent_of(to))) return tl::unexpected(error(ErrorKind::not_found, parent_of(to) + " is missing"));
+  if (it == files_.end()) return vmha::fail(error(ErrorKind::not_found, from + " does not exist"));
+  if (!is_directory(parent_of(to))) return vmha::fail(error(ErrorKind::not_found, parent_of(to) + " is missing"));
   Node moved = it->second;
   files_.erase(it);
   files_[to] = moved;
@@ -129,15 +129,15 @@ Result<void> MemoryFileSystem::rename(const std::string& from, const std::string
 }
 
 Result<void> MemoryFileSystem::remove(const std::string& path, sys::Clock::time_point deadline) {
-  if (auto failed = fault_for(path, true, deadline)) return tl::unexpected(*failed);
-  if (files_.erase(path) == 0) return tl::unexpected(error(ErrorKind::not_found, path + " does not exist"));
+  if (auto failed = fault_for(path, true, deadline)) return vmha::fail(*failed);
+  if (files_.erase(path) == 0) return vmha::fail(error(ErrorKind::not_found, path + " does not exist"));
   return {};
 }
 
 Result<std::string> MemoryFileSystem::resolve(const std::string& path, sys::Clock::time_point deadline) {
-  if (auto failed = fault_for(path, false, deadline)) return tl::unexpected(*failed);
+  if (auto failed = fault_for(path, false, deadline)) return vmha::fail(*failed);
   if (files_.count(path) == 0 && !is_directory(path)) {
-    return tl::unexpected(error(ErrorKind::not_found, path + " does not exist"));
+    return vmha::fail(error(ErrorKind::not_found, path + " does not exist"));
   }
   return path;
 }

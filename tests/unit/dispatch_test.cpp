@@ -150,7 +150,7 @@ TEST_CASE("the agent's status or error is the exit code", "[dispatch]") {
   fakes.env.set("OCF_RESKEY_config", "/c.xml");
   CHECK(run(fakes, {"monitor"}, probe_agent(vmha::ocf::Status::not_running)).rc == 7);
   CHECK(run(fakes, {"monitor"}, probe_agent(vmha::ocf::Status::degraded)).rc == 190);
-  const auto failed = run(fakes, {"stop"}, probe_agent(vmha::fail(vmha::ocf::Status::err_generic, "destroy failed")));
+  const auto failed = run(fakes, {"stop"}, probe_agent(vmha::fail(vmha::ErrorKind::other, "destroy failed")));
   CHECK(failed.rc == 1);
   CHECK(failed.last_reason() == "destroy failed");
 }

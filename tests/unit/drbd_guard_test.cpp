@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fuzz/drbd_status_json.hpp"
 #include "support/agent_harness.hpp"
 #include "support/catch.hpp"
 #include "vmha/drbd/guard.hpp"
@@ -241,15 +242,14 @@ TEST_CASE("drbd_resources overrides detection; none turns the checks off", "[drb
 
 TEST_CASE("a VM without DRBD disks never reads DRBD", "[drbd][vd]") {
   AgentHarness h;
-  h.world.drbd_error = vmha::Error{vmha::ocf::Status::err_installed, "not installed", vmha::ErrorKind::not_found};
+  h.world.drbd_error = vmha::Error{vmha::ErrorKind::not_installed, "not installed"};
   CHECK(h.run("start").rc == 0);
   CHECK(h.world.drbd_reads == 0);
 }
 
 TEST_CASE("DRBD not installed where the disks need it: start and validate-all give 5", "[drbd][vd]") {
   DrbdVm vm;
-  vm.h.world.drbd_error =
-      vmha::Error{vmha::ocf::Status::err_installed, "no drbdsetup on PATH", vmha::ErrorKind::not_found};
+  vm.h.world.drbd_error = vmha::Error{vmha::ErrorKind::not_installed, "no drbdsetup on PATH"};
   CHECK(vm.h.run("start").rc == 5);
   CHECK(vm.h.run("validate-all").rc == 5);
 }

@@ -7,6 +7,9 @@
 
 #include <fmt/core.h>
 
+#include "VirtualDomain/exit_status.hpp"
+
+#include "fuzz/drbd_status_json.hpp"
 #include "support/catch.hpp"
 #include "vmha/drbd/parse.hpp"
 
@@ -91,7 +94,7 @@ const std::vector<std::string> kFixtures{
 void check_invalid(const Result<std::vector<Resource>>& parsed, const std::string& needle) {
   REQUIRE_FALSE(parsed);
   CHECK(parsed.error().kind == ErrorKind::invalid);
-  CHECK(parsed.error().status == vmha::ocf::Status::err_generic);
+  CHECK(vmha::agents::exit_status("start", parsed.error()) == vmha::ocf::Status::err_generic);
   CHECK_THAT(parsed.error().reason, Catch::Contains(needle));
   CHECK(parsed.error().reason.find('\n') == std::string::npos);
 }

@@ -1,6 +1,7 @@
 // The front's choices: when the monitor's fast path may answer, and when it must hand over.
 #include <fstream>
 
+#include "VirtualDomain/exit_status.hpp"
 #include "VirtualDomain/front.hpp"
 #include "support/agent_harness.hpp"
 #include "support/catch.hpp"
@@ -84,5 +85,5 @@ TEST_CASE("front: parameters wrong everywhere are answered at once", "[front]") 
   auto answered = call.run();
   REQUIRE(answered.has_value());
   REQUIRE_FALSE(*answered);
-  CHECK(answered->error().status == vmha::ocf::Status::err_configured);
+  CHECK(vmha::agents::exit_status("monitor", answered->error()) == vmha::ocf::Status::err_configured);
 }

@@ -40,7 +40,7 @@ TEST_CASE("malformed CRM_meta numbers give 6 with the variable's name", "[invoca
   const MapEnvironment env(std::map<std::string, std::string>{{name, value}});
   const auto call = read_invocation("monitor", env);
   REQUIRE_FALSE(call);
-  CHECK(call.error().status == vmha::ocf::Status::err_configured);
+  CHECK(call.error().kind == vmha::ErrorKind::misconfigured);
   CHECK_THAT(call.error().reason, Catch::Contains(value));
 }
 

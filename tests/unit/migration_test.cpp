@@ -92,7 +92,7 @@ TEST_CASE("migrate_options vmha cannot honour are configuration errors", "[migra
   CAPTURE(text);
   const auto options = vmha::agents::read_migrate_options(text);
   REQUIRE_FALSE(options);
-  CHECK(options.error().status == vmha::ocf::Status::err_configured);
+  CHECK(options.error().kind == vmha::ErrorKind::misconfigured);
   CHECK_THAT(options.error().reason, Catch::Contains("migrate_options"));
 }
 
@@ -252,8 +252,7 @@ TEST_CASE("an unreachable or refusing target fails migrate_to at once; the VM st
   }
   SECTION("the target refuses") {
     nodes.source.world.failures["migrate"].push_back(
-        vmha::Error{vmha::ocf::Status::err_generic, "operation failed: guest CPU doesn't match specification",
-                    vmha::ErrorKind::other});
+        vmha::Error{vmha::ErrorKind::other, "operation failed: guest CPU doesn't match specification"});
   }
   const auto outcome = nodes.source.run("migrate_to");
   CHECK(outcome.rc == 1);

@@ -3,7 +3,6 @@
 
 using vmha::ocf::parse_metadata;
 using vmha::ocf::read_params;
-using vmha::ocf::Status;
 using vmha::sys::MapEnvironment;
 
 namespace {
@@ -56,7 +55,7 @@ TEST_CASE("bad or missing parameters give status 6 and name the parameter", "[pa
   env.set("OCF_RESKEY_" + name, value);
   const auto params = read_params(sample(), env);
   REQUIRE_FALSE(params);
-  CHECK(params.error().status == Status::err_configured);
+  CHECK(params.error().kind == vmha::ErrorKind::misconfigured);
   CHECK_THAT(params.error().reason, Catch::Contains(needle));
 }
 

@@ -170,13 +170,12 @@ Result run_cell(const Cell& cell) {
     case Libvirt::hung: world.hung.insert("*"); break;
     case Libvirt::state_fails:
       for (int i = 0; i < 1000; ++i) {
-        world.failures["state"].push_back({vmha::ocf::Status::err_generic, "internal error", ErrorKind::other});
+        world.failures["state"].push_back({ErrorKind::other, "internal error"});
       }
       break;
     case Libvirt::destroy_fails:
       for (int i = 0; i < 1000; ++i) {
-        world.failures["destroy"].push_back(
-            {vmha::ocf::Status::err_generic, "Failed to terminate process: Device or resource busy", ErrorKind::other});
+        world.failures["destroy"].push_back({ErrorKind::other, "Failed to terminate process: Device or resource busy"});
       }
       break;
     case Libvirt::destroy_leaves_qemu: world.destroy_leaves_qemu = true; break;

@@ -158,8 +158,7 @@ TEST_CASE("libvirt saying 'still running' is never overruled by /proc", "[safety
   h.fakes.env.set("OCF_RESKEY_force_stop", "true");
   h.world.add("vm1", kUuid);
   h.world.evidence = vmha::virt::Evidence::gone;  // /proc would say gone
-  h.world.failures["destroy"].push_back(
-      {vmha::ocf::Status::err_generic, "Failed to terminate process: Device or resource busy", ErrorKind::other});
+  h.world.failures["destroy"].push_back({ErrorKind::other, "Failed to terminate process: Device or resource busy"});
   const auto outcome = h.run("stop");
   CHECK(outcome.rc == 1);
   CHECK_THAT(outcome.reason(), Catch::Contains("is still running (booted) after destroy"));
@@ -244,8 +243,7 @@ TEST_CASE("a QEMU that outlived libvirt's destroy is remembered after the failed
 
 TEST_CASE("a start that could not even reach libvirt leaves no call that may land", "[safety]") {
   AgentHarness h;
-  h.world.failures["create"].push_back(
-      {vmha::ocf::Status::err_generic, "cannot connect to fake:///: Connection refused", ErrorKind::unreachable});
+  h.world.failures["create"].push_back({ErrorKind::unreachable, "cannot connect to fake:///: Connection refused"});
   CHECK(h.run("start").rc == 1);
   const auto record = records_of(h).start_record();
   REQUIRE(record);

@@ -48,7 +48,7 @@ TEST_CASE("VirtualDomain rejects parameters that are wrong on every node", "[set
     CHECK(checked);
   } else {
     REQUIRE_FALSE(checked);
-    CHECK(checked.error().status == vmha::ocf::Status::err_configured);
+    CHECK(checked.error().kind == vmha::ErrorKind::misconfigured);
     CHECK(checked.error().reason == reason);
   }
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "VirtualDomain/exit_status.hpp"
 #include "support/catch.hpp"
 #include "vmha/sys/spawn.hpp"
 
@@ -54,13 +55,13 @@ TEST_CASE("children run with LC_ALL=C and any extra variables", "[spawn]") {
   CHECK(done->out == "C/x/unset\n");
 }
 
-TEST_CASE("a program that is not installed is err_installed", "[spawn]") {
+TEST_CASE("a program that is not installed is said so (err_installed to the agents)", "[spawn]") {
   PosixCommandRunner runner;
   for (const std::string name : {"vmha-no-such-program", "/nonexistent/prog"}) {
     const auto done = runner.run(Command({name}), in(Millis{5'000}));
     REQUIRE_FALSE(done);
-    CHECK(done.error().status == vmha::ocf::Status::err_installed);
-    CHECK(done.error().kind == vmha::ErrorKind::not_found);
+    CHECK(done.error().kind == vmha::ErrorKind::not_installed);
+    CHECK(vmha::agents::exit_status("start", done.error()) == vmha::ocf::Status::err_installed);
   }
 }
 

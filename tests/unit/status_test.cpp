@@ -23,10 +23,10 @@ TEST_CASE("every OCF status has Pacemaker's value and name", "[status]") {
   CHECK(vmha::ocf::name(status) == name);
 }
 
-TEST_CASE("errors carry a status, a reason and a kind", "[status]") {
-  const vmha::Result<int> result = vmha::fail(Status::err_configured, "bad", vmha::ErrorKind::invalid);
+TEST_CASE("errors carry a kind and a reason, and no exit code", "[status]") {
+  const vmha::Result<int> result = vmha::fail(vmha::ErrorKind::misconfigured, "bad");
   REQUIRE_FALSE(result);
-  CHECK(result.error().status == Status::err_configured);
   CHECK(result.error().reason == "bad");
-  CHECK(result.error().kind == vmha::ErrorKind::invalid);
+  CHECK(result.error().kind == vmha::ErrorKind::misconfigured);
+  CHECK_FALSE(result.error().unanswered);
 }

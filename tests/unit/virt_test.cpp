@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "VirtualDomain/exit_status.hpp"
 #include "support/agent_harness.hpp"
 #include "support/catch.hpp"
 #include "vmha/virt/domain_xml.hpp"
@@ -73,7 +74,8 @@ TEST_CASE("domain XML: malformed and hostile input is refused with a reason", "[
   }));
   const auto xml = parse_domain_xml(text);
   REQUIRE_FALSE(xml);
-  CHECK(xml.error().kind == ErrorKind::invalid);
+  CHECK(xml.error().kind == ErrorKind::malformed);
+  CHECK(vmha::agents::exit_status("start", xml.error()) == vmha::ocf::Status::err_args);
   CHECK_THAT(xml.error().reason, Catch::Contains(needle));
 }
 

@@ -15,7 +15,7 @@ using vmha::virt::StateInfo;
 namespace {
 
 vmha::Error error_of(ErrorKind kind) {
-  return vmha::Error{vmha::ocf::Status::err_generic, "injected", kind};
+  return vmha::Error{kind, "injected"};
 }
 
 }  // namespace
@@ -208,8 +208,7 @@ TEST_CASE("start fails clearly when the config is missing or malformed on this n
 
 TEST_CASE("start reports libvirt's refusal and gives up at the deadline", "[vd][start]") {
   AgentHarness h;
-  h.world.failures["create"].push_back(
-      vmha::Error{vmha::ocf::Status::err_generic, "cannot allocate memory", ErrorKind::other});
+  h.world.failures["create"].push_back(vmha::Error{vmha::ErrorKind::other, "cannot allocate memory"});
   auto outcome = h.run("start");
   CHECK(outcome.rc == 1);
   CHECK(outcome.reason() == "cannot start: cannot allocate memory");
@@ -388,7 +387,7 @@ TEST_CASE("safety invariants hold for every action, state and fault", "[vd][inva
   if (fault == "unreachable") h.world.unreachable = true;
   if (fault == "hung") h.world.hung.insert("*");
   if (fault == "destroy-hung") h.world.hung.insert("destroy");
-  const auto injected = vmha::Error{vmha::ocf::Status::err_generic, "injected", ErrorKind::other};
+  const auto injected = vmha::Error{vmha::ErrorKind::other, "injected"};
   if (fault == "state-fails") h.world.failures["state"].push_back(injected);
   if (fault == "shutdown-fails") h.world.failures["shutdown"].push_back(injected);
   if (fault == "destroy-fails") h.world.failures["destroy"].push_back(injected);

@@ -32,7 +32,7 @@ const vmha::virt::DomainRef kRef{"vm1", vmha::test::kUuid};
 TEST_CASE("wire: state of a domain in three round trips", "[wire]") {
   FakeDaemon daemon(libvirtd);
   Call call;
-  auto hypervisor = vmha::virt::make_wire_hypervisor(daemon.path());
+  auto hypervisor = vmha::virt::make_wire_reader(daemon.path());
   const auto state = hypervisor->state(kRef, call.deadline);
   REQUIRE(state);
   REQUIRE(state->has_value());
@@ -44,7 +44,7 @@ TEST_CASE("wire: state of a domain in three round trips", "[wire]") {
 TEST_CASE("wire: a name without UUID is looked up first; facts come from GET_INFO", "[wire]") {
   FakeDaemon daemon(libvirtd);
   Call call;
-  auto hypervisor = vmha::virt::make_wire_hypervisor(daemon.path());
+  auto hypervisor = vmha::virt::make_wire_reader(daemon.path());
   CHECK(hypervisor->state({"vm1", ""}, call.deadline));
   const auto facts = hypervisor->facts(kRef, call.deadline);
   REQUIRE(facts);
@@ -83,7 +83,7 @@ TEST_CASE("wire: answers map to the right kinds", "[wire]") {
   FakeDaemon daemon(script);
   vmha::sys::SteadyClock clock;
   const auto started = clock.now();
-  auto hypervisor = vmha::virt::make_wire_hypervisor(daemon.path());
+  auto hypervisor = vmha::virt::make_wire_reader(daemon.path());
   const auto state = hypervisor->state(kRef, vmha::ocf::Deadline(clock, clock.now() + Millis{500}));
   CAPTURE(case_name);
   if (!state_kind) {
@@ -98,17 +98,18 @@ TEST_CASE("wire: answers map to the right kinds", "[wire]") {
 TEST_CASE("wire: polkit sockets are passed by asking", "[wire]") {
   FakeDaemon daemon([](std::int32_t p, const std::string& a) { return p == 66 ? ok(words({1, 2})) : libvirtd(p, a); });
   Call call;
-  auto hypervisor = vmha::virt::make_wire_hypervisor(daemon.path());
+  auto hypervisor = vmha::virt::make_wire_reader(daemon.path());
   CHECK(hypervisor->state(kRef, call.deadline));
   CHECK(daemon.calls == std::vector<std::int32_t>{66, 70, 1, 212});
 }
 
 TEST_CASE("wire: no daemon is unreachable, at once", "[wire]") {
   Call call;
-  auto hypervisor = vmha::virt::make_wire_hypervisor("/nonexistent/libvirt-sock");
+  auto hypervisor = vmha::virt::make_wire_reader("/nonexistent/libvirt-sock");
   const auto state = hypervisor->state(kRef, call.deadline);
   REQUIRE_FALSE(state);
   CHECK(state.error().kind == ErrorKind::unreachable);
+  CHECK(hypervisor->unsure());  // libvirt's own client may know another way: the full agent asks
 }
 
 TEST_CASE("wire: only the local system libvirtd qualifies", "[wire]") {

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "vmha/drbd/parse.hpp"
+#include "vmha/text.hpp"
 
 namespace vmha::drbd {
 namespace {
@@ -65,7 +66,7 @@ class Model {
 
  private:
   tl::unexpected<Error> error(const std::string& what) const {
-    return tl::unexpected(invalid(fmt::format("events2: line {}: {}", line_, what)));
+    return fail(invalid(fmt::format("events2: line {}: {}", line_, what)));
   }
 
   template <typename T>
@@ -123,7 +124,7 @@ class Model {
     std::optional<int> node_id;
     if (find(keys, "peer-node-id")) {
       auto id = index(keys, "peer-node-id");
-      if (!id) return tl::unexpected(id.error());
+      VMHA_TRY(id);
       node_id = *id;
     }
     const auto conn_name = find(keys, "conn-name");
@@ -144,7 +145,7 @@ class Model {
 
   Result<> apply_connection(std::string_view action, Resource& resource, const Keys& keys) {
     auto peer = peer_of(resource, keys, action != "destroy");
-    if (!peer) return tl::unexpected(peer.error());
+    VMHA_TRY(peer);
     if (*peer == nullptr) return {};
     if (action == "destroy") {
       std::erase_if(resource.peers, [&](const Peer& p) { return &p == *peer; });
@@ -159,7 +160,7 @@ class Model {
 
   Result<> apply_device(std::string_view action, Resource& resource, const Keys& keys) {
     const auto number = index(keys, "volume");
-    if (!number) return tl::unexpected(number.error());
+    VMHA_TRY(number);
     if (action == "destroy") {
       std::erase_if(resource.volumes, [&](const Volume& v) { return v.number == *number; });
       return {};
@@ -172,7 +173,7 @@ class Model {
     }
     if (find(keys, "minor")) {
       const auto minor = index(keys, "minor");
-      if (!minor) return tl::unexpected(minor.error());
+      VMHA_TRY(minor);
       it->minor = *minor;
     }
     if (auto ok = set_state(keys, "disk", disk_state_from_string, it->disk, "disk state"); !ok) return ok;
@@ -187,9 +188,9 @@ class Model {
 
   Result<> apply_peer_device(std::string_view action, Resource& resource, const Keys& keys) {
     const auto number = index(keys, "volume");
-    if (!number) return tl::unexpected(number.error());
+    VMHA_TRY(number);
     auto peer = peer_of(resource, keys, action != "destroy");
-    if (!peer) return tl::unexpected(peer.error());
+    VMHA_TRY(peer);
     if (*peer == nullptr) return {};
     auto& volumes = (*peer)->volumes;
     if (action == "destroy") {
@@ -225,24 +226,23 @@ class Model {
 }  // namespace
 
 Result<std::vector<Resource>> parse_events2(std::string_view text) {
-  if (auto ok = detail::check_size(text, "events2"); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(detail::check_size(text, "events2"));
   Model model;
   bool recognised = false;
   std::size_t number = 0;
-  for (const std::string_view line : detail::lines(text)) {
+  for (const std::string_view line : text::lines(text)) {
     ++number;
-    auto words = detail::tokens(line);
+    auto words = text::tokens(line);
     if (words.empty()) continue;
     std::size_t first = 0;
     if (is_timestamp(words[0])) first = 1;
-    if (words.size() <= first)
-      return tl::unexpected(invalid(fmt::format("events2: line {}: a timestamp alone", number)));
+    if (words.size() <= first) return fail(invalid(fmt::format("events2: line {}: a timestamp alone", number)));
     const std::string_view action = words[first];
     if (action == "-") continue;  // "- skipped N": events were lost; what follows is still state
     if (std::find(kActions.begin(), kActions.end(), action) == kActions.end()) {
-      return tl::unexpected(invalid(fmt::format("events2: line {}: '{}' is not an events2 action", number, action)));
+      return fail(invalid(fmt::format("events2: line {}: '{}' is not an events2 action", number, action)));
     }
-    if (words.size() < first + 2) return tl::unexpected(invalid(fmt::format("events2: line {}: no object", number)));
+    if (words.size() < first + 2) return fail(invalid(fmt::format("events2: line {}: no object", number)));
     const std::string_view object = words[first + 1];
     recognised = true;
     if (object == "-") continue;  // end of the initial dump
@@ -252,19 +252,19 @@ Result<std::vector<Resource>> parse_events2(std::string_view text) {
     for (std::size_t i = first + 2; i < words.size(); ++i) {
       const auto colon = words[i].find(':');
       if (colon == std::string_view::npos || colon == 0) {
-        return tl::unexpected(invalid(fmt::format("events2: line {}: '{}' is not key:value", number, words[i])));
+        return fail(invalid(fmt::format("events2: line {}: '{}' is not key:value", number, words[i])));
       }
       keys.emplace_back(words[i].substr(0, colon), words[i].substr(colon + 1));
     }
-    if (auto ok = model.apply(number, action, object, keys); !ok) return tl::unexpected(ok.error());
+    VMHA_TRY(model.apply(number, action, object, keys));
   }
-  if (!recognised) return tl::unexpected(invalid("events2: no events in the input"));
+  if (!recognised) return fail(invalid("events2: no events in the input"));
   return model.take();
 }
 
 bool events2_dump_complete(std::string_view text) {
-  for (const std::string_view line : detail::lines(text)) {
-    const auto words = detail::tokens(line);
+  for (const std::string_view line : text::lines(text)) {
+    const auto words = text::tokens(line);
     const std::size_t first = !words.empty() && is_timestamp(words[0]) ? 1 : 0;
     if (words.size() == first + 2 && words[first] == "exists" && words[first + 1] == "-") return true;
   }

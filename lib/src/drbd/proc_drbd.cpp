@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "vmha/drbd/parse.hpp"
+#include "vmha/text.hpp"
 
 namespace vmha::drbd {
 namespace {
@@ -73,18 +74,18 @@ class Reader {
   }
 
   Result<std::vector<Resource>> finish() {
-    if (!banner_) return tl::unexpected(invalid("/proc/drbd: empty input"));
+    if (!banner_) return fail(invalid("/proc/drbd: empty input"));
     return std::move(resources_);
   }
 
  private:
   tl::unexpected<Error> error(const std::string& what) const {
-    return tl::unexpected(invalid(fmt::format("/proc/drbd: line {}: {}", number_, what)));
+    return fail(invalid(fmt::format("/proc/drbd: line {}: {}", number_, what)));
   }
 
   Result<> minor_line(int minor, std::string_view rest) {
     current_ = false;
-    const auto words = detail::tokens(rest);
+    const auto words = text::tokens(rest);
     if (words.empty() || !words[0].starts_with("cs:")) return error(fmt::format("minor {} has no cs:", minor));
     const std::string_view cstate = words[0].substr(3);
     if (cstate == "Unconfigured") return {};
@@ -151,7 +152,7 @@ class Reader {
       return {};
     }
     if (trimmed.starts_with("finish:")) {
-      const auto words = detail::tokens(trimmed);
+      const auto words = text::tokens(trimmed);
       const auto seconds = words.size() >= 2 ? duration_of(words[1]) : std::nullopt;
       if (!seconds) return error("finish: is not followed by h:mm:ss");
       volume.eta_seconds = *seconds;
@@ -169,12 +170,12 @@ class Reader {
 }  // namespace
 
 Result<std::vector<Resource>> parse_proc_drbd(std::string_view text, const MinorNames& names) {
-  if (auto ok = detail::check_size(text, "/proc/drbd"); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(detail::check_size(text, "/proc/drbd"));
   Reader reader(names);
   std::size_t number = 0;
-  for (const std::string_view line : detail::lines(text)) {
+  for (const std::string_view line : text::lines(text)) {
     ++number;
-    if (auto ok = reader.line(number, line); !ok) return tl::unexpected(ok.error());
+    VMHA_TRY(reader.line(number, line));
   }
   return reader.finish();
 }

@@ -16,20 +16,20 @@ class DrbdsetupSource final : public StatusSource {
   Result<std::vector<Resource>> resources(const ocf::Deadline& deadline) override {
     if (!sys::find_program("drbdsetup", path_)) return from_proc();
     auto done = runner_.run(sys::Command({"drbdsetup", "events2", "--now", "--statistics", "all"}), deadline.at());
-    if (!done) return tl::unexpected(done.error());
+    VMHA_TRY(done);
     if (!done->succeeded()) {
       const std::string first = done->err.substr(0, done->err.find('\n'));
-      return fail(ocf::Status::err_generic,
+      return fail(ErrorKind::other,
                   fmt::format("drbdsetup events2 failed ({}){}{}", done->describe(), first.empty() ? "" : ": ", first));
     }
     // A dump cut short may lack a peer that is Primary: never decide on part of one.
     if (done->truncated) {
-      return fail(ocf::Status::err_generic,
+      return fail(ErrorKind::other,
                   fmt::format("drbdsetup events2 printed more than {} bytes: its output was cut short",
                               sys::Command().max_output));
     }
     if (!events2_dump_complete(done->out)) {
-      return fail(ocf::Status::err_generic, "drbdsetup events2's output ended before its 'exists -' line: cut short");
+      return fail(ErrorKind::other, "drbdsetup events2's output ended before its 'exists -' line: cut short");
     }
     return parse_events2(done->out);
   }
@@ -38,11 +38,10 @@ class DrbdsetupSource final : public StatusSource {
   Result<std::vector<Resource>> from_proc() {
     const auto text = sys::read_file(proc_drbd_, kMaxStateText);
     if (!text && text.error().kind != ErrorKind::not_found) {
-      return fail(ocf::Status::err_generic, fmt::format("cannot read DRBD's state: {}", text.error().reason));
+      return fail(ErrorKind::other, fmt::format("cannot read DRBD's state: {}", text.error().reason));
     }
     if (!text) {
-      return fail(ocf::Status::err_installed, "DRBD is not installed here: no drbdsetup on PATH and no /proc/drbd",
-                  ErrorKind::not_found);
+      return fail(ErrorKind::not_installed, "DRBD is not installed here: no drbdsetup on PATH and no /proc/drbd");
     }
     return parse_proc_drbd(*text);
   }

@@ -197,13 +197,12 @@ std::optional<bool> combined_quorum(const std::vector<Volume>& volumes) {
 namespace detail {
 
 Error invalid(std::string reason) {
-  return Error{ocf::Status::err_generic, std::move(reason), ErrorKind::invalid};
+  return Error{ErrorKind::invalid, std::move(reason)};
 }
 
 Result<> check_size(std::string_view text, std::string_view what) {
   if (text.size() > kMaxStateText) {
-    return tl::unexpected(
-        invalid(fmt::format("{}: {} bytes is more than the limit of {}", what, text.size(), kMaxStateText)));
+    return fail(invalid(fmt::format("{}: {} bytes is more than the limit of {}", what, text.size(), kMaxStateText)));
   }
   return {};
 }
@@ -214,34 +213,6 @@ std::optional<int> parse_index(std::string_view text) {
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc{} || ptr != end || value < 0) return std::nullopt;
   return value;
-}
-
-std::vector<std::string_view> tokens(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t pos = 0;
-  while (pos < line.size()) {
-    const auto start = line.find_first_not_of(" \t", pos);
-    if (start == std::string_view::npos) break;
-    auto end = line.find_first_of(" \t", start);
-    if (end == std::string_view::npos) end = line.size();
-    out.push_back(line.substr(start, end - start));
-    pos = end;
-  }
-  return out;
-}
-
-std::vector<std::string_view> lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    out.push_back(line);
-    pos = end + 1;
-  }
-  return out;
 }
 
 std::optional<double> parse_decimal(std::string_view text) {

@@ -27,4 +27,8 @@ Deadline Deadline::within(sys::Millis limit) const {
   return Deadline(*clock_, std::min(at_, clock_->now() + limit));
 }
 
+void Deadline::sleep(sys::Millis step) const {
+  clock_->sleep_until(std::min(at_, clock_->now() + step));
+}
+
 }  // namespace vmha::ocf

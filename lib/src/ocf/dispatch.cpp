@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "vmha/ocf/exit_reason.hpp"
+#include "vmha/ocf/hand_over.hpp"
 #include "vmha/ocf/trace.hpp"
-#include "vmha/ocf/values.hpp"
 #include "vmha/sys/ocf_logger.hpp"
 
 namespace vmha::ocf {
@@ -31,24 +31,13 @@ CommandLine read_command_line(const std::vector<std::string>& args, const AgentD
   return CommandLine{args.size() >= 2 ? args[1] : std::string(), std::nullopt};
 }
 
-int finish(const Error& error, sys::Logger& log, std::FILE* err, const sys::Environment& env) {
-  log.write(sys::LogLevel::error, error.reason);
+/// Logs and prints the reason of a failed `action`; its exit code is the agent's to decide.
+int finish(std::string_view action, const Error& error, const AgentDefinition& agent, const Services& services,
+           std::FILE* err) {
+  services.log.write(sys::LogLevel::error, error.reason);
   write_exit_reason(err, error.reason,
-                    env.non_empty("OCF_EXIT_REASON_PREFIX").value_or(std::string(kExitReasonPrefix)));
-  return exit_code(error.status);
-}
-
-/// Where the deadline counts from: this process's start, or the start of the agent's front
-/// process when that handed the action over (VMHA_AGENT_STARTED_NS, CLOCK_MONOTONIC).
-sys::Clock::time_point start_of(const Services& services) {
-  const auto now = services.clock.now();
-  const auto handed = services.env.non_empty("VMHA_AGENT_STARTED_NS");
-  if (!handed) return now;
-  const auto nanos = parse_integer(*handed);
-  if (!nanos) return now;
-  const sys::Clock::time_point then{std::chrono::nanoseconds(*nanos)};
-  if (then > now || now - then > std::chrono::hours(1)) return now;
-  return then;
+                    services.env.non_empty("OCF_EXIT_REASON_PREFIX").value_or(std::string(kExitReasonPrefix)));
+  return exit_code(agent.exit_status(action, error));
 }
 
 }  // namespace
@@ -64,7 +53,7 @@ std::string usage_line(std::string_view agent, const Metadata& metadata) {
 
 int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent, const Services& services,
              std::FILE* out, std::FILE* err) {
-  const auto started = start_of(services);
+  const auto started = action_started(services.clock, services.env);
   const Metadata* metadata = agent.metadata;
   const std::string version = metadata->version;
   const CommandLine cli = read_command_line(args, agent, version, out, err);
@@ -77,21 +66,22 @@ int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent,
   }
   if (cli.action.empty()) {
     std::fprintf(err, "%s\n", usage_line(agent.name, *metadata).c_str());
-    return finish(Error{Status::err_unimplemented, "no action given"}, services.log, err, services.env);
+    return finish(cli.action, Error{ErrorKind::unsupported, "no action given"}, agent, services, err);
   }
   if (cli.action == kUsage) {
     std::fprintf(out, "%s\n", usage_line(agent.name, *metadata).c_str());
     return exit_code(Status::success);
   }
   if (!metadata->advertises(cli.action)) {
-    return finish(Error{Status::err_unimplemented, fmt::format("{}: action not supported", one_line(cli.action, 64))},
-                  services.log, err, services.env);
+    return finish(cli.action,
+                  Error{ErrorKind::unsupported, fmt::format("{}: action not supported", one_line(cli.action, 64))},
+                  agent, services, err);
   }
 
   auto call = read_invocation(cli.action, services.env);
-  if (!call) return finish(call.error(), services.log, err, services.env);
+  if (!call) return finish(cli.action, call.error(), agent, services, err);
   auto params = read_params(*metadata, services.env);
-  if (!params) return finish(params.error(), services.log, err, services.env);
+  if (!params) return finish(cli.action, params.error(), agent, services, err);
 
   if (const auto target = trace_target(services.env, *params, *call, services.terminal, std::time(nullptr))) {
     if (auto trace = open_trace(*target)) {
@@ -110,7 +100,7 @@ int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent,
 
   auto implementation = agent.make(services);
   const auto result = implementation->perform(Request{*call, *params, *metadata, deadline, started});
-  if (!result) return finish(result.error(), services.log, err, services.env);
+  if (!result) return finish(call->action, result.error(), agent, services, err);
   services.log.debug("{} returns {} ({})", call->action, exit_code(*result), name(*result));
   return exit_code(*result);
 }

@@ -20,8 +20,7 @@ Result<std::optional<sys::Millis>> meta_millis(const sys::Environment& env, std:
   if (!raw) return std::optional<sys::Millis>{};
   const auto value = parse_milliseconds(*raw);
   if (!value) {
-    return fail(Status::err_configured, fmt::format("{}{}='{}' is not a number of milliseconds", kMeta, name, *raw),
-                ErrorKind::invalid);
+    return fail(ErrorKind::misconfigured, fmt::format("{}{}='{}' is not a number of milliseconds", kMeta, name, *raw));
   }
   return std::optional<sys::Millis>{*value};
 }
@@ -31,7 +30,7 @@ Result<std::optional<int>> meta_int(const sys::Environment& env, std::string_vie
   if (!raw) return std::optional<int>{};
   const auto value = parse_integer(*raw);
   if (!value || *value < 0 || *value > 1'000'000) {
-    return fail(Status::err_configured, fmt::format("{}{}='{}' is not a count", kMeta, name, *raw), ErrorKind::invalid);
+    return fail(ErrorKind::misconfigured, fmt::format("{}{}='{}' is not a count", kMeta, name, *raw));
   }
   return std::optional<int>{static_cast<int>(*value)};
 }
@@ -95,18 +94,17 @@ Result<Invocation> read_invocation(std::string action, const sys::Environment& e
   call.type = env.non_empty("OCF_RESOURCE_TYPE").value_or("");
 
   auto timeout = meta_millis(env, "timeout");
-  if (!timeout) return tl::unexpected(timeout.error());
+  VMHA_TRY(timeout);
   call.timeout = *timeout;
   if (call.timeout && call.timeout->count() == 0) call.timeout.reset();
   auto interval = meta_millis(env, "interval");
-  if (!interval) return tl::unexpected(interval.error());
+  VMHA_TRY(interval);
   call.interval = interval->value_or(sys::Millis{0});
 
   if (const auto level = env.first_of({"OCF_CHECK_LEVEL", "OCF_RESKEY_OCF_CHECK_LEVEL"})) {
     const auto value = parse_integer(*level);
     if (!value || *value < 0) {
-      return fail(Status::err_configured, fmt::format("OCF_CHECK_LEVEL='{}' is not a number", *level),
-                  ErrorKind::invalid);
+      return fail(ErrorKind::misconfigured, fmt::format("OCF_CHECK_LEVEL='{}' is not a number", *level));
     }
     call.check_level = static_cast<int>(*value);
   }
@@ -115,14 +113,14 @@ Result<Invocation> read_invocation(std::string action, const sys::Environment& e
   call.on_node = meta(env, "on_node").value_or("");
 
   auto clone = meta_int(env, "clone");
-  if (!clone) return tl::unexpected(clone.error());
+  VMHA_TRY(clone);
   if (!call.clone) call.clone = *clone;
   for (auto [field, current, legacy] : {std::tuple{&call.promoted_max, "promoted_max", "master_max"},
                                         std::tuple{&call.promoted_node_max, "promoted_node_max", "master_node_max"}}) {
     auto value = meta_int(env, current);
-    if (!value) return tl::unexpected(value.error());
+    VMHA_TRY(value);
     if (!*value) value = meta_int(env, legacy);
-    if (!value) return tl::unexpected(value.error());
+    VMHA_TRY(value);
     *field = *value;
   }
   call.notify = read_notification(env);

@@ -11,8 +11,7 @@ namespace {
 
 Result<ParamValue> convert(const ParamSpec& spec, const std::string& raw) {
   const auto wrong = [&](std::string_view what) {
-    return fail(Status::err_configured, fmt::format("parameter '{}': '{}' is not {}", spec.name, raw, what),
-                ErrorKind::invalid);
+    return fail(ErrorKind::misconfigured, fmt::format("parameter '{}': '{}' is not {}", spec.name, raw, what));
   };
   switch (spec.type) {
     case ParamType::string: return ParamValue{raw};
@@ -38,8 +37,7 @@ Result<Params> read_params(const Metadata& metadata, const sys::Environment& env
     const auto given = env.non_empty("OCF_RESKEY_" + spec.name);
     explicit_set[spec.name] = given.has_value();
     if (!given && spec.required) {
-      return fail(Status::err_configured, fmt::format("required parameter '{}' is not set", spec.name),
-                  ErrorKind::invalid);
+      return fail(ErrorKind::misconfigured, fmt::format("required parameter '{}' is not set", spec.name));
     }
     const std::optional<std::string> raw = given ? given : spec.default_value;
     if (!raw || (raw->empty() && spec.type != ParamType::string)) {
@@ -50,7 +48,7 @@ Result<Params> read_params(const Metadata& metadata, const sys::Environment& env
     auto value = convert(spec, *raw);
     if (!value) {
       if (!given) value.error().reason += " (the meta-data default)";
-      return tl::unexpected(value.error());
+      return fail(value.error());
     }
     values[spec.name] = std::move(*value);
   }

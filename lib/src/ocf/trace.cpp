@@ -48,7 +48,7 @@ Result<sys::OwnedFile> open_trace(const TraceTarget& target) {
     std::FILE* file = fd < 0 ? nullptr : fdopen(fd, "a");
     if (file == nullptr) {
       if (fd >= 0) close(fd);
-      return fail(Status::err_generic, fmt::format("trace descriptor {} is not open for writing", *target.fd));
+      return fail(ErrorKind::other, fmt::format("trace descriptor {} is not open for writing", *target.fd));
     }
     return sys::OwnedFile(file, true);
   }
@@ -57,7 +57,7 @@ Result<sys::OwnedFile> open_trace(const TraceTarget& target) {
   std::filesystem::create_directories(std::filesystem::path(target.path).parent_path(), ec);
   std::FILE* file = std::fopen(target.path.c_str(), "ae");
   if (file == nullptr) {
-    return fail(Status::err_generic, fmt::format("cannot write trace file {}: {}", target.path, std::strerror(errno)));
+    return fail(ErrorKind::other, fmt::format("cannot write trace file {}: {}", target.path, std::strerror(errno)));
   }
   return sys::OwnedFile(file, true);
 }

@@ -82,7 +82,7 @@ Error error_of(const FileJob& job, const std::string& path) {
   } else {
     reason = fmt::format("{} {}: {}", step_name(job.failed), path, std::strerror(job.error));
   }
-  return Error{ocf::Status::err_generic, std::move(reason), kind_of(job)};
+  return Error{kind_of(job), std::move(reason)};
 }
 
 FileInfo info_of(const struct stat& st) {
@@ -207,8 +207,7 @@ bool run_in_child(JobMemory& memory, Clock::time_point deadline) {
 }
 
 Error timed_out(std::string_view what, const std::string& path) {
-  return Error{ocf::Status::err_generic, fmt::format("{} {}: the file system did not answer in time", what, path),
-               ErrorKind::timed_out};
+  return Error{ErrorKind::timed_out, fmt::format("{} {}: the file system did not answer in time", what, path)};
 }
 
 /// Runs `memory`'s job with `runner`; an abandoned job's memory is released to the child.
@@ -231,15 +230,15 @@ Result<FileContent> read_with(Runner runner, const std::string& path, std::size_
   memory->buffer = std::make_unique_for_overwrite<char[]>(limit + 1);
   memory->job.buffer = memory->buffer.get();
   memory->job.capacity = limit + 1;
-  if (!carry_out(memory, runner, deadline)) return tl::unexpected(timed_out("reading", path));
-  if (memory->job.failed != FileStep::none) return tl::unexpected(error_of(memory->job, path));
+  if (!carry_out(memory, runner, deadline)) return fail(timed_out("reading", path));
+  if (memory->job.failed != FileStep::none) return fail(error_of(memory->job, path));
   return FileContent{std::string(memory->buffer.get(), memory->job.length), info_of(memory->job.info)};
 }
 
 Result<FileInfo> info_with(Runner runner, const std::string& path, Clock::time_point deadline) {
   auto memory = make_job(FileOp::info, path);
-  if (!carry_out(memory, runner, deadline)) return tl::unexpected(timed_out("looking at", path));
-  if (memory->job.failed != FileStep::none) return tl::unexpected(error_of(memory->job, path));
+  if (!carry_out(memory, runner, deadline)) return fail(timed_out("looking at", path));
+  if (memory->job.failed != FileStep::none) return fail(error_of(memory->job, path));
   return info_of(memory->job.info);
 }
 
@@ -248,7 +247,7 @@ Result<void> replace_with(Runner runner, const std::string& path, const std::str
   if (auto current = read_with(runner, path, content.size(), deadline); current && current->text == content) {
     return {};
   } else if (!current && current.error().kind == ErrorKind::timed_out) {
-    return tl::unexpected(current.error());
+    return fail(current.error());
   }
   auto memory = make_job(FileOp::replace, path);
   memory->other = random_suffix();
@@ -258,8 +257,8 @@ Result<void> replace_with(Runner runner, const std::string& path, const std::str
   memory->job.content_length = memory->content.size();
   memory->job.create_parents = options.create_parents;
   memory->job.new_mode = options.new_mode;
-  if (!carry_out(memory, runner, deadline)) return tl::unexpected(timed_out("replacing", path));
-  if (memory->job.failed != FileStep::none) return tl::unexpected(error_of(memory->job, path));
+  if (!carry_out(memory, runner, deadline)) return fail(timed_out("replacing", path));
+  if (memory->job.failed != FileStep::none) return fail(error_of(memory->job, path));
   return {};
 }
 
@@ -267,22 +266,22 @@ Result<void> rename_with(Runner runner, const std::string& from, const std::stri
   auto memory = make_job(FileOp::rename, from);
   memory->other = to;
   memory->job.other = memory->other.c_str();
-  if (!carry_out(memory, runner, deadline)) return tl::unexpected(timed_out("renaming", from));
-  if (memory->job.failed != FileStep::none) return tl::unexpected(error_of(memory->job, from));
+  if (!carry_out(memory, runner, deadline)) return fail(timed_out("renaming", from));
+  if (memory->job.failed != FileStep::none) return fail(error_of(memory->job, from));
   return {};
 }
 
 Result<void> remove_with(Runner runner, const std::string& path, Clock::time_point deadline) {
   auto memory = make_job(FileOp::remove, path);
-  if (!carry_out(memory, runner, deadline)) return tl::unexpected(timed_out("removing", path));
-  if (memory->job.failed != FileStep::none) return tl::unexpected(error_of(memory->job, path));
+  if (!carry_out(memory, runner, deadline)) return fail(timed_out("removing", path));
+  if (memory->job.failed != FileStep::none) return fail(error_of(memory->job, path));
   return {};
 }
 
 Result<std::string> resolve_with(Runner runner, const std::string& path, Clock::time_point deadline) {
   auto memory = make_job(FileOp::resolve, path);
-  if (!carry_out(memory, runner, deadline)) return tl::unexpected(timed_out("resolving", path));
-  if (memory->job.failed != FileStep::none) return tl::unexpected(error_of(memory->job, path));
+  if (!carry_out(memory, runner, deadline)) return fail(timed_out("resolving", path));
+  if (memory->job.failed != FileStep::none) return fail(error_of(memory->job, path));
   return std::string(memory->job.resolved);
 }
 
@@ -334,7 +333,7 @@ Result<std::string> BoundedFileSystem::resolve(const std::string& path, Clock::t
 
 Result<std::string> read_file(const std::string& path, std::size_t limit) {
   auto content = read_with(run_inline, path, limit, Clock::time_point::max());
-  if (!content) return tl::unexpected(content.error());
+  VMHA_TRY(content);
   return std::move(content->text);
 }
 

@@ -7,7 +7,7 @@
 
 #include <fmt/core.h>
 
-#include "vmha/ocf/values.hpp"
+#include "vmha/text.hpp"
 
 namespace vmha::sys {
 namespace {
@@ -92,7 +92,7 @@ LogConfig log_config_from(const Environment& env, std::string_view agent, bool t
   config.logfile = env.first_of({"HA_LOGFILE", "HA_logfile", "PCMK_logfile"}).value_or("");
   config.debuglog = env.first_of({"HA_DEBUGLOG", "HA_debugfile", "PCMK_debugfile"}).value_or("");
   if (const auto debug = env.first_of({"HA_debug", "PCMK_debug"})) {
-    config.debug = *debug != "0" && ocf::parse_boolean(*debug).value_or(true);
+    config.debug = *debug != "0" && text::parse_boolean(*debug).value_or(true);
   }
   config.terminal = terminal;
   return config;

@@ -20,9 +20,9 @@
 
 #include <fmt/core.h>
 
-#include "vmha/ocf/values.hpp"
 #include "vmha/sys/environment.hpp"
 #include "vmha/sys/files.hpp"
+#include "vmha/text.hpp"
 
 namespace vmha::sys {
 namespace {
@@ -61,7 +61,7 @@ struct Pipe {
 Result<Pipe> make_pipe() {
   std::array<int, 2> fds{};
   if (pipe2(fds.data(), O_CLOEXEC) != 0) {
-    return fail(ocf::Status::err_generic, fmt::format("pipe: {}", std::strerror(errno)));
+    return fail(ErrorKind::other, fmt::format("pipe: {}", std::strerror(errno)));
   }
   return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
@@ -105,7 +105,7 @@ Result<bool> is_executable_file(const std::string& path, std::optional<Clock::ti
   const auto info = BoundedFileSystem().info(path, *deadline);
   if (!info) {
     if (info.error().kind == ErrorKind::not_found) return false;
-    return tl::unexpected(info.error());
+    return fail(info.error());
   }
   return info->type == FileType::regular && (info->mode & 0111U) != 0;
 }
@@ -118,7 +118,7 @@ Lookup look_up(const std::string& name, const std::string& path_variable, std::o
   if (name.find('/') != std::string::npos) {
     candidates.push_back(name);
   } else {
-    for (const std::string& dir : ocf::split_fields(
+    for (const std::string& dir : text::split_fields(
              path_variable.empty() ? std::string_view("/usr/sbin:/usr/bin:/sbin:/bin") : path_variable, ':')) {
       candidates.push_back((dir.empty() ? std::string(".") : dir) + "/" + name);
     }
@@ -208,7 +208,7 @@ std::optional<std::string> find_program(const std::string& name, const std::stri
 
 Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_point deadline) {
   const auto started = std::chrono::steady_clock::now();
-  if (command.argv.empty()) return fail(ocf::Status::err_generic, "spawn: empty command");
+  if (command.argv.empty()) return fail(ErrorKind::other, "spawn: empty command");
   if (started >= deadline) {  // no time to run it at all: it times out without starting
     Completion late;
     late.timed_out = true;
@@ -216,20 +216,18 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
   }
   const auto look = look_up(command.argv[0], ProcessEnvironment{}.get("PATH").value_or(""), deadline);
   if (!look.path && look.problem) {
-    return fail(ocf::Status::err_generic, fmt::format("cannot look for {}: {}", command.argv[0], look.problem->reason),
-                look.problem->kind);
+    return fail(look.problem->kind, fmt::format("cannot look for {}: {}", command.argv[0], look.problem->reason));
   }
   if (!look.path) {
-    return fail(ocf::Status::err_installed, fmt::format("{}: program not found", command.argv[0]),
-                ErrorKind::not_found);
+    return fail(ErrorKind::not_installed, fmt::format("{}: program not found", command.argv[0]));
   }
   const auto& program = look.path;
   auto out_pipe = make_pipe();
-  if (!out_pipe) return tl::unexpected(out_pipe.error());
+  VMHA_TRY(out_pipe);
   auto err_pipe = make_pipe();
-  if (!err_pipe) return tl::unexpected(err_pipe.error());
+  VMHA_TRY(err_pipe);
   auto failure_pipe = make_pipe();  // the child's errno when exec fails; closed by a good exec
-  if (!failure_pipe) return tl::unexpected(failure_pipe.error());
+  VMHA_TRY(failure_pipe);
 
   std::vector<std::string> argv_strings = command.argv;
   std::vector<std::string> env_strings = child_environment(command);
@@ -253,7 +251,7 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
   err_pipe->write.reset();
   failure_pipe->write.reset();
   if (pid < 0) {
-    return fail(ocf::Status::err_generic, fmt::format("{}: cannot start: {}", *program, std::strerror(fork_errno)));
+    return fail(ErrorKind::other, fmt::format("{}: cannot start: {}", *program, std::strerror(fork_errno)));
   }
   setpgid(pid, pid);  // also from here, so no signal below can miss the group
   // The exec's outcome comes on the failure pipe (errno, or EOF once exec closed it), watched
@@ -298,7 +296,7 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
       const int poll_errno = errno;
       kill(-pid, SIGKILL);
       done.abandoned = waitpid(pid, &wait_status, WNOHANG) != pid;
-      return fail(ocf::Status::err_generic, fmt::format("{}: poll: {}", *program, std::strerror(poll_errno)));
+      return fail(ErrorKind::other, fmt::format("{}: poll: {}", *program, std::strerror(poll_errno)));
     }
     if (fds[3].revents != 0) {
       exec_pending = false;
@@ -328,8 +326,8 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
     }
   }
   if (exec_errno != 0) {
-    return fail(ocf::Status::err_generic, fmt::format("{}: cannot start: {}", *program, std::strerror(exec_errno)),
-                exec_errno == ENOENT ? ErrorKind::not_found : ErrorKind::other);
+    return fail(exec_errno == ENOENT ? ErrorKind::not_found : ErrorKind::other,
+                fmt::format("{}: cannot start: {}", *program, std::strerror(exec_errno)));
   }
   // Collect what the child wrote before it exited; a grandchild holding the pipes open
   // must not keep us, so only what is already there is read.
@@ -363,8 +361,8 @@ std::size_t kill_leftover_children(Millis bound) {
         if (task->d_name[0] == '.') continue;
         const auto text = read_file(fmt::format("/proc/self/task/{}/children", task->d_name), 1U << 20U);
         if (!text) continue;
-        for (const auto& word : ocf::split_fields(*text, ' ')) {
-          if (const auto child = ocf::parse_integer(word); child && *child > 0) {
+        for (const auto& word : text::split_fields(*text, ' ')) {
+          if (const auto child = text::parse_integer(word); child && *child > 0) {
             children.push_back(static_cast<pid_t>(*child));
           }
         }

@@ -6,7 +6,7 @@
 
 #include <fmt/core.h>
 
-#include "vmha/ocf/values.hpp"
+#include "vmha/text.hpp"
 #include "vmha/xml/document.hpp"
 
 namespace vmha::virt {
@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t kMaxDomainXml = 1U << 20U;
 
 Error invalid(std::string reason) {
-  return Error{ocf::Status::err_args, std::move(reason), ErrorKind::invalid};
+  return Error{ErrorKind::malformed, std::move(reason)};
 }
 
 std::string trimmed(const std::string& text) {
@@ -27,8 +27,8 @@ std::string trimmed(const std::string& text) {
 // <memory unit='MiB'>128</memory> in KiB (libvirt's default unit).
 Result<std::uint64_t> memory_kib(xmlNodePtr node) {
   if (node == nullptr) return std::uint64_t{0};
-  const auto value = ocf::parse_integer(trimmed(xml::text(node)));
-  if (!value || *value < 0) return tl::unexpected(invalid("<memory> is not a number"));
+  const auto value = text::parse_integer(trimmed(xml::text(node)));
+  if (!value || *value < 0) return fail(invalid("<memory> is not a number"));
   std::string unit = xml::attribute(node, "unit").value_or("KiB");
   std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
   const auto amount = static_cast<std::uint64_t>(*value);
@@ -52,11 +52,11 @@ Result<std::uint64_t> memory_kib(xmlNodePtr node) {
                                                 {"t", 1024ULL * 1024 * 1024, 1},
                                                 {"tib", 1024ULL * 1024 * 1024, 1}}};
   const auto* known = std::find_if(kUnits.begin(), kUnits.end(), [&unit](const Unit& u) { return u.name == unit; });
-  if (known == kUnits.end()) return tl::unexpected(invalid(fmt::format("<memory> has an unknown unit '{}'", unit)));
+  if (known == kUnits.end()) return fail(invalid(fmt::format("<memory> has an unknown unit '{}'", unit)));
   const std::uint64_t multiply = known->multiply;
   const std::uint64_t divide = known->divide;
   std::uint64_t product = 0;
-  if (__builtin_mul_overflow(amount, multiply, &product)) return tl::unexpected(invalid("<memory> is too large"));
+  if (__builtin_mul_overflow(amount, multiply, &product)) return fail(invalid("<memory> is too large"));
   return product / divide;
 }
 
@@ -78,27 +78,26 @@ DiskSource read_disk(xmlNodePtr disk) {
 
 Result<DomainXml> parse_domain_xml(std::string_view text) {
   auto doc = xml::Document::parse(text, "domain XML", {.max_bytes = kMaxDomainXml, .allow_doctype = false});
-  if (!doc) return tl::unexpected(invalid(doc.error().reason));
+  if (!doc) return fail(invalid(doc.error().reason));
   xmlNodePtr root = doc->root();
-  if (!xml::is_named(root, "domain")) return tl::unexpected(invalid("domain XML: the root element is not <domain>"));
+  if (!xml::is_named(root, "domain")) return fail(invalid("domain XML: the root element is not <domain>"));
   DomainXml out;
   out.type = xml::attribute(root, "type").value_or("");
   out.name = trimmed(xml::text(xml::child(root, "name")));
-  if (out.name.empty()) return tl::unexpected(invalid("domain XML: no <name>"));
+  if (out.name.empty()) return fail(invalid("domain XML: no <name>"));
   if (!valid_domain_name(out.name)) {
-    return tl::unexpected(
-        invalid("domain XML: <name> is not a name libvirt accepts (a '/', a control character, '.' or '..')"));
+    return fail(invalid("domain XML: <name> is not a name libvirt accepts (a '/', a control character, '.' or '..')"));
   }
   if (xmlNodePtr uuid = xml::child(root, "uuid"); uuid != nullptr) {
     out.uuid = canonical_uuid(trimmed(xml::text(uuid)));
-    if (out.uuid.empty()) return tl::unexpected(invalid("domain XML: <uuid> is malformed"));
+    if (out.uuid.empty()) return fail(invalid("domain XML: <uuid> is malformed"));
   }
   auto memory = memory_kib(xml::child(root, "memory"));
-  if (!memory) return tl::unexpected(memory.error());
+  VMHA_TRY(memory);
   out.memory_kib = *memory;
   if (xmlNodePtr vcpu = xml::child(root, "vcpu"); vcpu != nullptr) {
-    const auto count = ocf::parse_integer(trimmed(xml::text(vcpu)));
-    if (!count || *count < 1 || *count > 4096) return tl::unexpected(invalid("domain XML: <vcpu> is not a count"));
+    const auto count = text::parse_integer(trimmed(xml::text(vcpu)));
+    if (!count || *count < 1 || *count > 4096) return fail(invalid("domain XML: <vcpu> is not a count"));
     out.vcpus = static_cast<unsigned>(*count);
   }
   xmlNodePtr devices = xml::child(root, "devices");
@@ -147,9 +146,9 @@ std::optional<DomainRef> recover_domain_ref(std::string_view text) {
 
 Result<std::string> with_label(std::string_view text, const std::string& resource) {
   auto doc = xml::Document::parse(text, "domain XML", {.max_bytes = kMaxDomainXml, .allow_doctype = false});
-  if (!doc) return tl::unexpected(invalid(doc.error().reason));
+  if (!doc) return fail(invalid(doc.error().reason));
   xmlNodePtr root = doc->root();
-  if (!xml::is_named(root, "domain")) return tl::unexpected(invalid("domain XML: the root element is not <domain>"));
+  if (!xml::is_named(root, "domain")) return fail(invalid("domain XML: the root element is not <domain>"));
   const auto* name = reinterpret_cast<const xmlChar*>("resource");
   xmlNodePtr metadata = xml::child(root, "metadata");
   if (metadata == nullptr) metadata = xmlNewChild(root, nullptr, reinterpret_cast<const xmlChar*>("metadata"), nullptr);
@@ -160,17 +159,17 @@ Result<std::string> with_label(std::string_view text, const std::string& resourc
     }
   }
   xmlNodePtr label = metadata == nullptr ? nullptr : xmlNewChild(metadata, nullptr, name, nullptr);
-  if (label == nullptr) return tl::unexpected(invalid("cannot add a label"));
+  if (label == nullptr) return fail(invalid("cannot add a label"));
   const std::string ns(kLabelNamespace);
   xmlNsPtr space =
       xmlNewNs(label, reinterpret_cast<const xmlChar*>(ns.c_str()), reinterpret_cast<const xmlChar*>("vmha"));
-  if (space == nullptr) return tl::unexpected(invalid("cannot add a label"));
+  if (space == nullptr) return fail(invalid("cannot add a label"));
   xmlSetNs(label, space);
   xmlSetProp(label, reinterpret_cast<const xmlChar*>("name"), reinterpret_cast<const xmlChar*>(resource.c_str()));
   xmlChar* dumped = nullptr;
   int size = 0;
   xmlDocDumpMemory(doc->get(), &dumped, &size);
-  if (dumped == nullptr) return tl::unexpected(invalid("cannot write the labelled domain XML"));
+  if (dumped == nullptr) return fail(invalid("cannot write the labelled domain XML"));
   std::string out(reinterpret_cast<const char*>(dumped), static_cast<std::size_t>(size));
   xmlFree(dumped);
   return out;

@@ -17,7 +17,7 @@ Error last_error(std::string_view what, virConnectPtr connection) {
       error != nullptr && error->message != nullptr ? std::string(error->message) : "unknown libvirt error";
   ErrorKind kind = classify(code, domain);
   if (connection != nullptr && virConnectIsAlive(connection) == 0) kind = ErrorKind::unreachable;
-  return Error{ocf::Status::err_generic, fmt::format("{}: {}", what, message), kind};
+  return Error{kind, fmt::format("{}: {}", what, message)};
 }
 
 }  // namespace vmha::virt::detail

@@ -48,10 +48,10 @@ Result<Domain> lookup(virConnectPtr connection, const DomainRef& ref) {
   if (!ref.uuid.empty()) {
     if (virDomainPtr found = virDomainLookupByUUIDString(connection, ref.uuid.c_str())) return Domain(found);
     auto error = last_error(fmt::format("domain {}", ref.label()), connection);
-    if (error.kind != ErrorKind::not_found) return tl::unexpected(std::move(error));
+    if (error.kind != ErrorKind::not_found) return fail(std::move(error));
   }
   virDomainPtr found = virDomainLookupByName(connection, ref.name.c_str());
-  if (found == nullptr) return tl::unexpected(last_error(fmt::format("domain {}", ref.label()), connection));
+  if (found == nullptr) return fail(last_error(fmt::format("domain {}", ref.label()), connection));
   return Domain(found);
 }
 
@@ -63,7 +63,7 @@ Error sent_error(Error error) {
 }
 
 Result<void> check(int rc, std::string_view what, virConnectPtr connection) {
-  if (rc < 0) return tl::unexpected(last_error(what, connection));
+  if (rc < 0) return fail(last_error(what, connection));
   return {};
 }
 
@@ -77,7 +77,7 @@ class LibvirtHypervisor final : public Hypervisor {
           auto domain = lookup(c, ref);
           if (!domain) {
             if (domain.error().kind == ErrorKind::not_found) return std::optional<StateInfo>{};
-            return tl::unexpected(domain.error());
+            return fail(domain.error());
           }
           int state = 0;
           int reason = 0;
@@ -85,7 +85,7 @@ class LibvirtHypervisor final : public Hypervisor {
             auto error = last_error(fmt::format("state of domain {}", ref.label()), c);
             // A transient domain that ended between the lookup and this call is gone, not unknown.
             if (error.kind == ErrorKind::not_found) return std::optional<StateInfo>{};
-            return tl::unexpected(std::move(error));
+            return fail(std::move(error));
           }
           return std::optional<StateInfo>{StateInfo{static_cast<DomainState>(state), reason}};
         });
@@ -94,10 +94,10 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<DomainFacts> facts(const DomainRef& ref, const ocf::Deadline& deadline) override {
     return call<DomainFacts>("get domain facts", deadline, [ref](virConnectPtr c) -> Result<DomainFacts> {
       auto domain = lookup(c, ref);
-      if (!domain) return tl::unexpected(domain.error());
+      VMHA_TRY(domain);
       virDomainInfo info{};
       if (virDomainGetInfo(domain->get(), &info) < 0) {
-        return tl::unexpected(last_error(fmt::format("info of domain {}", ref.label()), c));
+        return fail(last_error(fmt::format("info of domain {}", ref.label()), c));
       }
       DomainFacts facts;
       const char* name = virDomainGetName(domain->get());
@@ -115,7 +115,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<void> create(const std::string& xml, const ocf::Deadline& deadline) override {
     return call<void>("create domain", deadline, [xml](virConnectPtr c) -> Result<void> {
       Domain created(virDomainCreateXML(c, xml.c_str(), 0));
-      if (!created) return tl::unexpected(sent_error(last_error("create domain", c)));
+      if (!created) return fail(sent_error(last_error("create domain", c)));
       return {};
     });
   }
@@ -123,14 +123,14 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<void> define(const std::string& xml, const ocf::Deadline& deadline) override {
     return call<void>("define domain", deadline, [xml](virConnectPtr c) -> Result<void> {
       Domain defined(virDomainDefineXML(c, xml.c_str()));
-      if (!defined) return tl::unexpected(last_error("define domain", c));
+      if (!defined) return fail(last_error("define domain", c));
       return {};
     });
   }
 
   Result<void> start(const DomainRef& ref, const ocf::Deadline& deadline) override {
     auto started = with_domain("start domain", ref, deadline, [](virDomainPtr d) { return virDomainCreate(d); });
-    if (!started) return tl::unexpected(sent_error(started.error()));
+    if (!started) return fail(sent_error(started.error()));
     return started;
   }
 
@@ -151,16 +151,16 @@ class LibvirtHypervisor final : public Hypervisor {
     auto restored = call<void>("restore domain", deadline, [path](virConnectPtr c) -> Result<void> {
       return check(virDomainRestore(c, path.c_str()), fmt::format("restore domain from {}", path), c);
     });
-    if (!restored) return tl::unexpected(sent_error(restored.error()));
+    if (!restored) return fail(sent_error(restored.error()));
     return restored;
   }
 
   Result<std::string> definition(const DomainRef& ref, const ocf::Deadline& deadline) override {
     return call<std::string>("read domain definition", deadline, [ref](virConnectPtr c) -> Result<std::string> {
       auto domain = lookup(c, ref);
-      if (!domain) return tl::unexpected(domain.error());
+      VMHA_TRY(domain);
       char* xml = virDomainGetXMLDesc(domain->get(), VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
-      if (xml == nullptr) return tl::unexpected(last_error(fmt::format("definition of {}", ref.label()), c));
+      if (xml == nullptr) return fail(last_error(fmt::format("definition of {}", ref.label()), c));
       std::string text(xml);
       std::free(xml);  // NOLINT(cppcoreguidelines-no-malloc): libvirt allocates with malloc
       return text;
@@ -170,7 +170,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<void> ensure_network(const std::string& name, const ocf::Deadline& deadline) override {
     return call<void>("start network", deadline, [name](virConnectPtr c) -> Result<void> {
       detail::Network network(virNetworkLookupByName(c, name.c_str()));
-      if (!network) return tl::unexpected(last_error(fmt::format("network {}", name), c));
+      if (!network) return fail(last_error(fmt::format("network {}", name), c));
       if (virNetworkIsActive(network.get()) == 1) return {};
       return check(virNetworkCreate(network.get()), fmt::format("start network {}", name), c);
     });
@@ -179,7 +179,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<void> ensure_pool(const std::string& name, const ocf::Deadline& deadline) override {
     return call<void>("start pool", deadline, [name](virConnectPtr c) -> Result<void> {
       detail::Pool pool(virStoragePoolLookupByName(c, name.c_str()));
-      if (!pool) return tl::unexpected(last_error(fmt::format("storage pool {}", name), c));
+      if (!pool) return fail(last_error(fmt::format("storage pool {}", name), c));
       if (virStoragePoolIsActive(pool.get()) == 1) {
         return check(virStoragePoolRefresh(pool.get(), 0), fmt::format("refresh storage pool {}", name), c);
       }
@@ -193,7 +193,7 @@ class LibvirtHypervisor final : public Hypervisor {
       const auto ms = request.max_downtime_ms;
       auto set = with_domain("set the maximum migration downtime of", ref, deadline,
                              [ms](virDomainPtr d) { return virDomainMigrateSetMaxDowntime(d, ms, 0); });
-      if (!set) return tl::unexpected(set.error());
+      VMHA_TRY(set);
     }
     // The migration blocks its connection, so it gets its own; this one stays free for the
     // watcher's progress readings, an abort or the switch to post-copy.
@@ -206,8 +206,7 @@ class LibvirtHypervisor final : public Hypervisor {
       if (outcome.wait_until(next) == std::future_status::ready) return outcome.get();
       if (deadline.expired()) {
         mover.mark_wedged();
-        return fail(ocf::Status::err_generic, fmt::format("migration of {} did not end in time", ref.label()),
-                    ErrorKind::timed_out);
+        return fail(ErrorKind::timed_out, fmt::format("migration of {} did not end in time", ref.label()));
       }
       watcher.tick(control);
     }
@@ -226,7 +225,7 @@ class LibvirtHypervisor final : public Hypervisor {
         "list labelled domains", deadline, [resource](virConnectPtr c) -> Result<std::vector<DomainRef>> {
           virDomainPtr* listed = nullptr;
           const int count = virConnectListAllDomains(c, &listed, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-          if (count < 0) return tl::unexpected(last_error("list domains", c));
+          if (count < 0) return fail(last_error("list domains", c));
           std::vector<Domain> domains;
           domains.reserve(static_cast<std::size_t>(count));
           for (int i = 0; i < count; ++i) domains.emplace_back(listed[i]);
@@ -245,7 +244,7 @@ class LibvirtHypervisor final : public Hypervisor {
                   code == VIR_ERR_OPERATION_INVALID) {
                 continue;
               }
-              return tl::unexpected(last_error("read domain metadata", c));
+              return fail(last_error("read domain metadata", c));
             }
             const bool ours = std::string_view(element).find(wanted) != std::string_view::npos;
             std::free(element);  // NOLINT(cppcoreguidelines-no-malloc): libvirt allocates with malloc
@@ -262,7 +261,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<std::string> uri(const ocf::Deadline& deadline) override {
     return call<std::string>("get URI", deadline, [](virConnectPtr c) -> Result<std::string> {
       char* text = virConnectGetURI(c);
-      if (text == nullptr) return tl::unexpected(last_error("get URI", c));
+      if (text == nullptr) return fail(last_error("get URI", c));
       std::string out(text);
       std::free(text);  // NOLINT(cppcoreguidelines-no-malloc): libvirt allocates with malloc
       return out;
@@ -279,12 +278,12 @@ class LibvirtHypervisor final : public Hypervisor {
       return owner_.call<MigrationProgress>(
           "read migration progress", deadline, [ref = ref_, postcopy](virConnectPtr c) -> Result<MigrationProgress> {
             auto domain = lookup(c, ref);
-            if (!domain) return tl::unexpected(domain.error());
+            VMHA_TRY(domain);
             int type = VIR_DOMAIN_JOB_NONE;
             virTypedParameterPtr params = nullptr;
             int count = 0;
             if (virDomainGetJobStats(domain->get(), &type, &params, &count, 0) < 0) {
-              return tl::unexpected(last_error(fmt::format("migration progress of {}", ref.label()), c));
+              return fail(last_error(fmt::format("migration progress of {}", ref.label()), c));
             }
             MigrationProgress p;
             p.active = type != VIR_DOMAIN_JOB_NONE;
@@ -337,7 +336,7 @@ class LibvirtHypervisor final : public Hypervisor {
 
   static Result<MigrationReport> run_migration(virConnectPtr c, const DomainRef& ref, const MigrationRequest& request) {
     auto domain = lookup(c, ref);
-    if (!domain) return tl::unexpected(domain.error());
+    VMHA_TRY(domain);
     detail::TypedParams params;
     bool ok = true;
     if (!request.migrate_uri.empty()) ok = ok && params.add(VIR_MIGRATE_PARAM_URI, request.migrate_uri);
@@ -351,12 +350,12 @@ class LibvirtHypervisor final : public Hypervisor {
     if (!request.listen_address.empty()) {
       ok = ok && params.add(VIR_MIGRATE_PARAM_LISTEN_ADDRESS, request.listen_address);
     }
-    if (!ok) return tl::unexpected(last_error("migration parameters", c));
+    if (!ok) return fail(last_error("migration parameters", c));
     const auto flags = static_cast<unsigned int>(request.flags);
     const std::string what = fmt::format("migrate {} to {}", ref.label(), request.destination);
     if (request.peer_to_peer()) {
       if (virDomainMigrateToURI3(domain->get(), request.destination.c_str(), params.get(), params.size(), flags) < 0) {
-        return tl::unexpected(last_error(what, c));
+        return fail(last_error(what, c));
       }
       return MigrationReport{completed_job_time(domain->get())};
     }
@@ -364,11 +363,11 @@ class LibvirtHypervisor final : public Hypervisor {
     if (!destination) {
       Error error = last_error(fmt::format("cannot connect to the destination {}", request.destination));
       if (error.kind != ErrorKind::denied) error.kind = ErrorKind::unreachable;
-      return tl::unexpected(std::move(error));
+      return fail(std::move(error));
     }
     (void)virConnectSetKeepAlive(destination.get(), detail::kKeepAliveInterval, detail::kKeepAliveCount);
     Domain moved(virDomainMigrate3(domain->get(), destination.get(), params.get(), params.size(), flags));
-    if (!moved) return tl::unexpected(last_error(what, c));
+    if (!moved) return fail(last_error(what, c));
     // The destination keeps the statistics of the incoming job; the source may have none left.
     auto job_time = completed_job_time(moved.get());
     return MigrationReport{job_time ? job_time : completed_job_time(domain->get())};
@@ -378,7 +377,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<T> call(std::string_view what, const ocf::Deadline& deadline, std::function<Result<T>(virConnectPtr)> body) {
     if (!worker_ || worker_->wedged()) {
       if (workers_ == kMaxWorkers) {
-        return fail(ocf::Status::err_generic, fmt::format("{}: libvirt is not answering", what), ErrorKind::timed_out);
+        return fail(ErrorKind::timed_out, fmt::format("{}: libvirt is not answering", what));
       }
       worker_ = std::make_unique<Worker>(uri_);
       ++workers_;
@@ -390,7 +389,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<void> with_domain(std::string_view what, const DomainRef& ref, const ocf::Deadline& deadline, Op op) {
     return call<void>(what, deadline, [what = std::string(what), ref, op](virConnectPtr c) -> Result<void> {
       auto domain = lookup(c, ref);
-      if (!domain) return tl::unexpected(domain.error());
+      VMHA_TRY(domain);
       return check(op(domain->get()), fmt::format("{} {}", what, ref.label()), c);
     });
   }

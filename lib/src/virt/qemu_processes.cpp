@@ -15,8 +15,8 @@
 
 #include <fmt/core.h>
 
-#include "vmha/ocf/values.hpp"
 #include "vmha/sys/files.hpp"
+#include "vmha/text.hpp"
 
 namespace vmha::virt {
 namespace {
@@ -30,7 +30,7 @@ constexpr sys::Millis kProcReadTime{2'000};
 Result<std::string> read_evidence(const std::string& path, const ocf::Deadline& deadline) {
   const auto bound = std::min(kProcReadTime, deadline.remaining());
   auto content = sys::BoundedFileSystem().read(path, kMaxProcFile, std::chrono::steady_clock::now() + bound);
-  if (!content) return tl::unexpected(content.error());
+  VMHA_TRY(content);
   return std::move(content->text);
 }
 
@@ -78,12 +78,12 @@ Result<std::vector<int>> tasks_of(const std::string& proc_root, int pid) {
   const std::string dir = fmt::format("{}/{}/task", proc_root, pid);
   DIR* listing = opendir(dir.c_str());
   if (listing == nullptr) {
-    return fail(ocf::Status::err_generic, fmt::format("cannot list {}: {}", dir, std::strerror(errno)),
-                errno == ENOENT ? ErrorKind::not_found : ErrorKind::other);
+    return fail(errno == ENOENT ? ErrorKind::not_found : ErrorKind::other,
+                fmt::format("cannot list {}: {}", dir, std::strerror(errno)));
   }
   std::vector<int> tids;
   while (const dirent* entry = readdir(listing)) {
-    const auto tid = ocf::parse_integer(entry->d_name);
+    const auto tid = text::parse_integer(entry->d_name);
     if (tid && *tid > 0 && *tid != pid && *tid <= INT_MAX) tids.push_back(static_cast<int>(*tid));
   }
   closedir(listing);
@@ -206,7 +206,7 @@ ProcessCheck ProcQemuProcesses::check(const DomainRef& domain, const ocf::Deadli
     return {Evidence::gone, 0, fmt::format("no pid file {}", pid_file)};
   }
   const auto digits_end = text->find_last_not_of(" \t\r\n");
-  const auto pid = ocf::parse_integer(text->substr(0, digits_end == std::string::npos ? 0 : digits_end + 1));
+  const auto pid = text::parse_integer(text->substr(0, digits_end == std::string::npos ? 0 : digits_end + 1));
   if (!pid || *pid <= 1 || *pid > INT32_MAX) return {Evidence::unknown, 0, fmt::format("{} is malformed", pid_file)};
   return check_pid(domain, static_cast<int>(*pid), deadline);
 }
@@ -214,7 +214,7 @@ ProcessCheck ProcQemuProcesses::check(const DomainRef& domain, const ocf::Deadli
 Result<void> ProcQemuProcesses::kill(const DomainRef& domain, const ocf::Deadline& deadline) {
   const auto found = check(domain, deadline);
   if (found.evidence == Evidence::gone) return {};
-  if (found.evidence == Evidence::unknown) return fail(ocf::Status::err_generic, found.detail);
+  if (found.evidence == Evidence::unknown) return fail(ErrorKind::other, found.detail);
   return kill_pid(domain, found.pid, deadline);
 }
 
@@ -224,25 +224,23 @@ Result<void> ProcQemuProcesses::kill_pid(const DomainRef& domain, int pid, const
   const PidFd process(found.pid);
   if (process.get() < 0) {
     if (process.error() == ESRCH) return {};
-    return fail(ocf::Status::err_generic,
+    return fail(ErrorKind::other,
                 fmt::format("cannot watch QEMU pid {}: {}", found.pid, std::strerror(process.error())));
   }
   found = check_pid(domain, found.pid, deadline);
   if (found.evidence == Evidence::gone) return {};
-  if (found.evidence == Evidence::unknown) return fail(ocf::Status::err_generic, found.detail);
+  if (found.evidence == Evidence::unknown) return fail(ErrorKind::other, found.detail);
   if (syscall(SYS_pidfd_send_signal, process.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
-    return fail(ocf::Status::err_generic, fmt::format("cannot kill QEMU pid {}: {}", found.pid, std::strerror(errno)));
+    return fail(ErrorKind::other, fmt::format("cannot kill QEMU pid {}: {}", found.pid, std::strerror(errno)));
   }
-  auto& clock = deadline.clock();
   for (;;) {
     // Poll in short steps on the deadline's clock, so a manual clock in tests moves too.
     if (process.exited(sys::Millis{0})) return {};
     if (deadline.expired()) break;
-    clock.sleep_until(std::min(deadline.at(), clock.now() + sys::Millis(20)));
+    deadline.sleep(sys::Millis(20));
   }
-  return fail(ocf::Status::err_generic,
-              fmt::format("QEMU pid {} survived SIGKILL (a thread stuck in the kernel?)", found.pid),
-              ErrorKind::timed_out);
+  return fail(ErrorKind::timed_out,
+              fmt::format("QEMU pid {} survived SIGKILL (a thread stuck in the kernel?)", found.pid));
 }
 
 std::optional<std::string> ProcQemuProcesses::daemon_instance() {
@@ -262,7 +260,7 @@ std::optional<std::string> ProcQemuProcesses::daemon_instance() {
       const auto stat = sys::read_file(fmt::format("{}/{}/stat", proc_root_, peer.pid), kMaxProcFile);
       if (stat) {
         const auto close = stat->rfind(')');
-        const auto fields = ocf::split_fields(close == std::string::npos ? "" : stat->substr(close + 2), ' ');
+        const auto fields = text::split_fields(close == std::string::npos ? "" : stat->substr(close + 2), ' ');
         if (fields.size() > 19) instance = fmt::format("{} {}", peer.pid, fields[19]);
       }
     }

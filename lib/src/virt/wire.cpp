@@ -148,7 +148,7 @@ std::string canonical_from_raw(const std::string& raw) {
 }
 
 Error wire_error(std::string reason, ErrorKind kind = ErrorKind::other) {
-  return Error{ocf::Status::err_generic, std::move(reason), kind};
+  return Error{kind, std::move(reason)};
 }
 
 /// One connection to libvirtd; every read and write bounded by the caller's deadline.
@@ -168,7 +168,7 @@ class Connection {
     if (!open_) {
       if (auto opened = open(deadline); !opened) {
         reset();
-        return tl::unexpected(opened.error());
+        return fail(opened.error());
       }
       open_ = true;
     }
@@ -187,14 +187,14 @@ class Connection {
 
   Result<void> connect_socket() {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0) return fail(ocf::Status::err_generic, fmt::format("socket: {}", std::strerror(errno)));
+    if (fd_ < 0) return fail(ErrorKind::other, fmt::format("socket: {}", std::strerror(errno)));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    if (path_.size() >= sizeof(address.sun_path)) return tl::unexpected(wire_error("socket path too long"));
+    if (path_.size() >= sizeof(address.sun_path)) return fail(wire_error("socket path too long"));
     std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
     // On a unix socket connect completes at once; EAGAIN is a full backlog: not accepting.
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 && errno != EINPROGRESS) {
-      return tl::unexpected(
+      return fail(
           wire_error(fmt::format("cannot connect to {}: {}", path_, std::strerror(errno)), ErrorKind::unreachable));
     }
     return {};
@@ -208,22 +208,22 @@ class Connection {
     // by asking for it. SASL and anything else is left to the full agent.
     Encoder none;
     auto methods = exchange(kAuthList, none.take(), deadline);
-    if (!methods) return tl::unexpected(methods.error());
+    VMHA_TRY(methods);
     Decoder d(*methods);
     const auto count = d.u32();
-    if (!count || *count > 20) return tl::unexpected(wire_error("malformed authentication list"));
+    if (!count || *count > 20) return fail(wire_error("malformed authentication list"));
     bool none_needed = *count == 0;
     bool polkit = false;
     for (std::uint32_t i = 0; i < *count; ++i) {
       const auto method = d.i32();
-      if (!method) return tl::unexpected(wire_error("malformed authentication list"));
+      if (!method) return fail(wire_error("malformed authentication list"));
       none_needed = none_needed || *method == 0;
       polkit = polkit || *method == kAuthTypePolkit;
     }
     if (!none_needed) {
-      if (!polkit) return tl::unexpected(wire_error("the socket wants an authentication only libvirt speaks"));
+      if (!polkit) return fail(wire_error("the socket wants an authentication only libvirt speaks"));
       Encoder empty;
-      if (auto auth = exchange(kAuthPolkit, empty.take(), deadline); !auth) return tl::unexpected(auth.error());
+      VMHA_TRY(exchange(kAuthPolkit, empty.take(), deadline));
     }
     return exchange_open(deadline);
   }
@@ -234,7 +234,7 @@ class Connection {
     e.string("qemu:///system");
     e.u32(0);  // flags
     auto reply = exchange(kConnectOpen, e.take(), deadline);
-    if (!reply) return tl::unexpected(reply.error());
+    VMHA_TRY(reply);
     return {};
   }
 
@@ -251,18 +251,17 @@ class Connection {
     auto message = e.take();
     message.insert(message.end(), args.begin(), args.end());
     daemon_said_ = false;
-    if (auto sent = send_all(message, deadline); !sent) return tl::unexpected(sent.error());
+    VMHA_TRY(send_all(message, deadline));
     for (;;) {  // skip anything that is not our reply (keepalive pings, events)
       if (deadline.expired()) {
-        return tl::unexpected(
-            wire_error(fmt::format("libvirtd at {} did not answer in time", path_), ErrorKind::timed_out));
+        return fail(wire_error(fmt::format("libvirtd at {} did not answer in time", path_), ErrorKind::timed_out));
       }
       auto length_word = receive(4, deadline);
-      if (!length_word) return tl::unexpected(length_word.error());
+      VMHA_TRY(length_word);
       const auto length = Decoder(*length_word).u32().value_or(0);
-      if (length < 28 || length > kMaxMessage) return tl::unexpected(wire_error("malformed reply length"));
+      if (length < 28 || length > kMaxMessage) return fail(wire_error("malformed reply length"));
       auto body = receive(length - 4, deadline);
-      if (!body) return tl::unexpected(body.error());
+      VMHA_TRY(body);
       Decoder d(*body);
       const auto program = d.u32();
       const auto version = d.u32();
@@ -270,15 +269,15 @@ class Connection {
       const auto type = d.i32();
       const auto reply_serial = d.u32();
       const auto status = d.i32();
-      if (!status) return tl::unexpected(wire_error("malformed reply header"));
+      if (!status) return fail(wire_error("malformed reply header"));
       if (*program != kProgram || *type != kReply || *reply_serial != serial) continue;
-      if (*version != kVersion || *proc != procedure) return tl::unexpected(wire_error("unexpected reply"));
+      if (*version != kVersion || *proc != procedure) return fail(wire_error("unexpected reply"));
       const std::string payload = body->substr(24);
       if (*status == kStatusError) {
         daemon_said_ = true;  // a proper answer: the stream is still in step
-        return tl::unexpected(daemon_error(payload));
+        return fail(daemon_error(payload));
       }
-      if (*status != 0) return tl::unexpected(wire_error("unexpected reply status"));
+      if (*status != 0) return fail(wire_error("unexpected reply status"));
       return payload;
     }
   }
@@ -300,10 +299,9 @@ class Connection {
     const auto left = static_cast<int>(deadline.remaining().count());
     const int ready = left <= 0 ? 0 : ::poll(&one, 1, left);
     if (ready == 0) {
-      return tl::unexpected(
-          wire_error(fmt::format("libvirtd at {} did not answer in time", path_), ErrorKind::timed_out));
+      return fail(wire_error(fmt::format("libvirtd at {} did not answer in time", path_), ErrorKind::timed_out));
     }
-    if (ready < 0 && errno != EINTR) return tl::unexpected(wire_error(fmt::format("poll: {}", std::strerror(errno))));
+    if (ready < 0 && errno != EINTR) return fail(wire_error(fmt::format("poll: {}", std::strerror(errno))));
     return {};
   }
 
@@ -319,8 +317,7 @@ class Connection {
         if (auto ok = wait_for(POLLOUT, deadline); !ok) return ok;
         continue;
       }
-      return tl::unexpected(
-          wire_error(fmt::format("libvirtd at {} closed the connection", path_), ErrorKind::unreachable));
+      return fail(wire_error(fmt::format("libvirtd at {} closed the connection", path_), ErrorKind::unreachable));
     }
     return {};
   }
@@ -335,11 +332,10 @@ class Connection {
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        if (auto ok = wait_for(POLLIN, deadline); !ok) return tl::unexpected(ok.error());
+        VMHA_TRY(wait_for(POLLIN, deadline));
         continue;
       }
-      return tl::unexpected(
-          wire_error(fmt::format("libvirtd at {} closed the connection", path_), ErrorKind::unreachable));
+      return fail(wire_error(fmt::format("libvirtd at {} closed the connection", path_), ErrorKind::unreachable));
     }
     return out;
   }
@@ -352,42 +348,51 @@ class Connection {
   std::uint32_t serial_ = 0;
 };
 
-class WireHypervisor final : public Hypervisor {
+class WireClient final : public WireReader {
  public:
-  explicit WireHypervisor(std::string socket_path) : connection_(std::move(socket_path)) {}
-  WireHypervisor(int connected, std::string name) : connection_(connected, std::move(name)) {}
+  explicit WireClient(std::string socket_path) : connection_(std::move(socket_path)) {}
+  WireClient(int connected, std::string name) : connection_(connected, std::move(name)) {}
 
   Result<std::optional<StateInfo>> state(const DomainRef& ref, const ocf::Deadline& deadline) override {
+    return note(ask_state(ref, deadline));
+  }
+  Result<DomainFacts> facts(const DomainRef& ref, const ocf::Deadline& deadline) override {
+    return note(ask_facts(ref, deadline));
+  }
+  bool unsure() const override { return unsure_; }
+
+ private:
+  Result<std::optional<StateInfo>> ask_state(const DomainRef& ref, const ocf::Deadline& deadline) {
     return with_domain<std::optional<StateInfo>>(
         ref, deadline, [this, &deadline](const WireDomain& domain) -> Result<std::optional<StateInfo>> {
           Encoder e;
           encode_domain(e, domain);
           e.u32(0);  // flags
           auto reply = connection_.call(kDomainGetState, e.take(), deadline);
-          if (!reply) return tl::unexpected(reply.error());
+          VMHA_TRY(reply);
           Decoder d(*reply);
           const auto state = d.i32();
           const auto reason = d.i32();
           if (!state || !reason || *state < 0 || *state > 7) {
-            return tl::unexpected(wire_error("malformed state reply"));
+            return fail(wire_error("malformed state reply"));
           }
           return std::optional<StateInfo>{StateInfo{static_cast<DomainState>(*state), *reason}};
         });
   }
 
-  Result<DomainFacts> facts(const DomainRef& ref, const ocf::Deadline& deadline) override {
+  Result<DomainFacts> ask_facts(const DomainRef& ref, const ocf::Deadline& deadline) {
     auto found = with_domain<std::optional<DomainFacts>>(
         ref, deadline, [this, &deadline](const WireDomain& domain) -> Result<std::optional<DomainFacts>> {
           Encoder e;
           encode_domain(e, domain);
           auto reply = connection_.call(kDomainGetInfo, e.take(), deadline);
-          if (!reply) return tl::unexpected(reply.error());
+          VMHA_TRY(reply);
           Decoder d(*reply);
           const auto state = d.u32();
           const auto max_memory = d.u64();
           const auto memory = d.u64();
           const auto vcpus = d.u32();
-          if (!state || !max_memory || !memory || !vcpus) return tl::unexpected(wire_error("malformed info reply"));
+          if (!state || !max_memory || !memory || !vcpus) return fail(wire_error("malformed info reply"));
           DomainFacts facts;
           facts.name = domain.name;
           facts.uuid = canonical_from_raw(domain.uuid);
@@ -397,38 +402,20 @@ class WireHypervisor final : public Hypervisor {
           facts.active = *state != static_cast<std::uint32_t>(DomainState::shut_off);
           return std::optional<DomainFacts>{facts};
         });
-    if (!found) return tl::unexpected(found.error());
+    VMHA_TRY(found);
     if (!*found) {
-      return fail(ocf::Status::err_generic, fmt::format("domain {} not found", ref.label()), ErrorKind::not_found);
+      return fail(ErrorKind::not_found, fmt::format("domain {} not found", ref.label()));
     }
     return **found;
   }
 
-  Result<void> create(const std::string&, const ocf::Deadline&) override { return unsupported(); }
-  Result<void> define(const std::string&, const ocf::Deadline&) override { return unsupported(); }
-  Result<void> start(const DomainRef&, const ocf::Deadline&) override { return unsupported(); }
-  Result<void> shutdown(const DomainRef&, unsigned, const ocf::Deadline&) override { return unsupported(); }
-  Result<void> destroy(const DomainRef&, const ocf::Deadline&) override { return unsupported(); }
-  Result<void> save(const DomainRef&, const std::string&, const ocf::Deadline&) override { return unsupported(); }
-  Result<void> restore(const std::string&, const ocf::Deadline&) override { return unsupported(); }
-  Result<std::string> definition(const DomainRef&, const ocf::Deadline&) override {
-    return tl::unexpected(unsupported().error());
-  }
-  Result<void> ensure_network(const std::string&, const ocf::Deadline&) override { return unsupported(); }
-  Result<void> ensure_pool(const std::string&, const ocf::Deadline&) override { return unsupported(); }
-  Result<MigrationReport> migrate(const DomainRef&, const MigrationRequest&, const ocf::Deadline&,
-                                  MigrationWatcher&) override {
-    return tl::unexpected(unsupported().error());
-  }
-  Result<std::string> uri(const ocf::Deadline&) override { return std::string("qemu:///system"); }
-  Result<void> label(const DomainRef&, const std::string&, const ocf::Deadline&) override { return unsupported(); }
-  Result<std::vector<DomainRef>> labelled(const std::string&, const ocf::Deadline&) override {
-    return tl::unexpected(unsupported().error());
-  }
-
- private:
-  static Result<void> unsupported() {
-    return fail(ocf::Status::err_generic, "not available on the monitor's fast path", ErrorKind::invalid);
+  /// Notes an answer the front cannot be sure of (see WireReader::unsure).
+  template <typename T>
+  Result<T> note(Result<T> result) {
+    if (!result && result.error().kind != ErrorKind::not_found && result.error().kind != ErrorKind::timed_out) {
+      unsure_ = true;
+    }
+    return result;
   }
 
   /// Runs `query` on the domain `ref` names; nullopt when there is none. With a UUID no
@@ -440,7 +427,7 @@ class WireHypervisor final : public Hypervisor {
                         const std::function<Result<T>(const WireDomain&)>& query) {
     if (!ref.uuid.empty()) {
       const auto raw = raw_uuid(ref.uuid);
-      if (!raw) return tl::unexpected(wire_error("malformed UUID " + ref.uuid, ErrorKind::invalid));
+      if (!raw) return fail(wire_error("malformed UUID " + ref.uuid, ErrorKind::invalid));
       auto answer = query(WireDomain{ref.name, *raw, -1});
       if (answer || answer.error().kind != ErrorKind::not_found) return answer;
     }
@@ -449,29 +436,30 @@ class WireHypervisor final : public Hypervisor {
     auto reply = connection_.call(kDomainLookupByName, e.take(), deadline);
     if (!reply) {
       if (reply.error().kind == ErrorKind::not_found) return T{};
-      return tl::unexpected(reply.error());
+      return fail(reply.error());
     }
     Decoder d(*reply);
     auto domain = decode_domain(d);
-    if (!domain) return tl::unexpected(wire_error("malformed lookup reply"));
+    if (!domain) return fail(wire_error("malformed lookup reply"));
     auto answer = query(*domain);
     if (!answer && answer.error().kind == ErrorKind::not_found) return T{};
     return answer;
   }
 
   Connection connection_;
+  bool unsure_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Hypervisor> make_wire_hypervisor(std::string socket_path) {
-  return std::make_unique<WireHypervisor>(std::move(socket_path));
+std::unique_ptr<WireReader> make_wire_reader(std::string socket_path) {
+  return std::make_unique<WireClient>(std::move(socket_path));
 }
 
 namespace detail {
 
-std::unique_ptr<Hypervisor> wire_hypervisor_on(int connected) {
-  return std::make_unique<WireHypervisor>(connected, "a test stream");
+std::unique_ptr<WireReader> wire_reader_on(int connected) {
+  return std::make_unique<WireClient>(connected, "a test stream");
 }
 
 }  // namespace detail

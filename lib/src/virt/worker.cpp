@@ -59,7 +59,7 @@ Result<virConnectPtr> Worker::connection(Shared& shared) {
     Error error =
         last_error(fmt::format("cannot connect to {}", shared.uri.empty() ? "libvirt's default URI" : shared.uri));
     if (error.kind != ErrorKind::denied) error.kind = ErrorKind::unreachable;
-    return tl::unexpected(std::move(error));
+    return fail(std::move(error));
   }
   // Keepalive needs the event loop; a driver without it (test:///) is fine too.
   (void)virConnectSetKeepAlive(opened.get(), kKeepAliveInterval, kKeepAliveCount);

@@ -70,17 +70,16 @@ class Worker {
 template <typename T>
 Result<T> Worker::call(std::string_view what, const ocf::Deadline& deadline,
                        std::function<Result<T>(virConnectPtr)> body) {
-  if (wedged_)
-    return fail(ocf::Status::err_generic, fmt::format("{}: libvirt is not answering", what), ErrorKind::timed_out);
+  if (wedged_) return fail(ErrorKind::timed_out, fmt::format("{}: libvirt is not answering", what));
   if (deadline.expired()) {  // nothing was asked, so the connection stays usable
-    return fail(ocf::Status::err_generic, fmt::format("{}: no time left", what), ErrorKind::timed_out);
+    return fail(ErrorKind::timed_out, fmt::format("{}: no time left", what));
   }
   auto future = submit<T>(std::move(body));
   if (future.wait_until(deadline.at()) != std::future_status::ready) {
     wedged_ = true;
-    Error late{ocf::Status::err_generic, fmt::format("{}: libvirt did not answer in time", what), ErrorKind::timed_out};
+    Error late{ErrorKind::timed_out, fmt::format("{}: libvirt did not answer in time", what)};
     late.unanswered = true;  // queued or under way in libvirtd: it may still happen
-    return tl::unexpected(std::move(late));
+    return fail(std::move(late));
   }
   return future.get();
 }
@@ -91,7 +90,7 @@ std::future<Result<T>> Worker::submit(std::function<Result<T>(virConnectPtr)> bo
   auto future = answer->get_future();
   post([shared = shared_, answer, body = std::move(body)] {
     auto connection = Worker::connection(*shared);
-    answer->set_value(connection ? body(*connection) : Result<T>(tl::unexpected(connection.error())));
+    answer->set_value(connection ? body(*connection) : Result<T>(fail(connection.error())));
   });
   return future;
 }

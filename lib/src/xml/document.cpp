@@ -35,23 +35,22 @@ std::string last_error_text() {
 Result<Document> Document::parse(std::string_view text, std::string_view what, ParseLimits limits) {
   silence_libxml();
   if (text.size() > limits.max_bytes) {
-    return fail(ocf::Status::err_configured,
-                fmt::format("{}: {} bytes is more than the {} allowed", what, text.size(), limits.max_bytes),
-                ErrorKind::invalid);
+    return fail(ErrorKind::malformed,
+                fmt::format("{}: {} bytes is more than the {} allowed", what, text.size(), limits.max_bytes));
   }
   xmlResetLastError();
   // No XML_PARSE_NOENT (entities stay unexpanded), no DTD loading, no network.
   constexpr int kOptions = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
   xmlDocPtr doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), nullptr, nullptr, kOptions);
   if (doc == nullptr) {
-    return fail(ocf::Status::err_configured, fmt::format("{}: {}", what, last_error_text()), ErrorKind::invalid);
+    return fail(ErrorKind::malformed, fmt::format("{}: {}", what, last_error_text()));
   }
   Document owned(doc);
   if (!limits.allow_doctype && (doc->intSubset != nullptr || doc->extSubset != nullptr)) {
-    return fail(ocf::Status::err_configured, fmt::format("{}: a DOCTYPE is not allowed", what), ErrorKind::invalid);
+    return fail(ErrorKind::malformed, fmt::format("{}: a DOCTYPE is not allowed", what));
   }
   if (owned.root() == nullptr) {
-    return fail(ocf::Status::err_configured, fmt::format("{}: no root element", what), ErrorKind::invalid);
+    return fail(ErrorKind::malformed, fmt::format("{}: no root element", what));
   }
   return owned;
 }

@@ -27,9 +27,6 @@ inline constexpr std::size_t kMaxStateText = std::size_t{4} << 20U;
 /// short, and resources or peers may be missing from it — which would make a guard less strict.
 [[nodiscard]] bool events2_dump_complete(std::string_view text);
 
-/// `drbdsetup status --json` (DRBD 9): an array of resources (a single object is accepted).
-[[nodiscard]] Result<std::vector<Resource>> parse_status_json(std::string_view text);
-
 /// Resource names of DRBD 8.4 minors, when known (e.g. from drbdadm sh-dev/sh-minor).
 using MinorNames = std::map<int, std::string>;
 
@@ -47,10 +44,6 @@ namespace detail {
 [[nodiscard]] std::optional<int> parse_index(std::string_view text);
 /// A decimal number such as "42.17".
 [[nodiscard]] std::optional<double> parse_decimal(std::string_view text);
-/// The blank-separated words of a line.
-[[nodiscard]] std::vector<std::string_view> tokens(std::string_view line);
-/// The lines of `text` (split on LF, a trailing CR dropped); line N is element N-1.
-[[nodiscard]] std::vector<std::string_view> lines(std::string_view text);
 }  // namespace detail
 
 }  // namespace vmha::drbd

@@ -13,6 +13,7 @@
 #include "vmha/ocf/invocation.hpp"
 #include "vmha/ocf/metadata.hpp"
 #include "vmha/ocf/params.hpp"
+#include "vmha/ocf/status.hpp"
 #include "vmha/result.hpp"
 #include "vmha/sys/clock.hpp"
 #include "vmha/sys/environment.hpp"
@@ -65,11 +66,16 @@ struct CommandLine {
 using FlagReader = CommandLine (*)(const std::vector<std::string>& args, std::string_view agent,
                                    std::string_view version, std::FILE* out, std::FILE* err);
 
+/// The agent's one table from a failed action to its exit code (the dispatcher's own failures,
+/// such as a malformed parameter or an unknown action, go through it too).
+using ExitStatusTable = Status (*)(std::string_view action, const Error& error);
+
 struct AgentDefinition {
   std::string_view name;          ///< the resource type, e.g. "VirtualDomain"
   std::string_view metadata_xml;  ///< ocf-metadata/<name>.xml, embedded at build time
   const Metadata* metadata;       ///< the same, parsed at build time
   std::function<std::unique_ptr<Agent>(const Services&)> make;
+  ExitStatusTable exit_status;
   /// Flags, --help, --version; nullptr takes the first argument as the action, whatever it is.
   FlagReader read_flags = nullptr;
 };

@@ -35,6 +35,9 @@ class Deadline {
   /// The earlier of this deadline and now + `limit`.
   [[nodiscard]] Deadline within(sys::Millis limit) const;
   [[nodiscard]] sys::Clock& clock() const { return *clock_; }
+  /// Waits `step` before asking again, or less when the deadline comes first: the one sleep of
+  /// every poll loop, on the deadline's clock (a manual clock in tests).
+  void sleep(sys::Millis step) const;
 
  private:
   sys::Clock* clock_;

@@ -1,4 +1,5 @@
-// The hypervisor seam: every libvirt operation the agents need, behind one interface.
+// The hypervisor seam: every libvirt operation the agents need, behind one interface whose
+// read-only core (DomainReader) is all the monitor needs.
 //
 // Each call is bounded by its deadline, whatever the daemon does: an implementation returns
 // an Error of kind timed_out rather than block past it. Errors carry an ErrorKind:
@@ -30,14 +31,21 @@ enum ShutdownMethod : unsigned {
   shutdown_paravirt = 16,
 };
 
-class Hypervisor {
+/// What a recurring monitor asks: the narrow part both the libvirt client and the monitor's
+/// wire client (wire.hpp) implement in full.
+class DomainReader {
  public:
-  virtual ~Hypervisor() = default;
+  virtual ~DomainReader() = default;
 
   /// The domain's state, or nullopt when no such domain exists.
   [[nodiscard]] virtual Result<std::optional<StateInfo>> state(const DomainRef& domain,
                                                                const ocf::Deadline& deadline) = 0;
   [[nodiscard]] virtual Result<DomainFacts> facts(const DomainRef& domain, const ocf::Deadline& deadline) = 0;
+};
+
+/// Every other operation: the full agent's, with the real libvirt (libvirt.hpp).
+class Hypervisor : public DomainReader {
+ public:
   /// Starts a transient domain from XML (virDomainCreateXML).
   [[nodiscard]] virtual Result<void> create(const std::string& xml, const ocf::Deadline& deadline) = 0;
   /// Defines (or redefines) a persistent domain from XML.

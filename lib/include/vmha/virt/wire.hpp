@@ -16,15 +16,22 @@
 
 namespace vmha::virt {
 
-/// A Hypervisor that answers state() and facts(); every other call is an `invalid` error.
-/// Errors of kind `invalid` or `other` mean "ask the full agent".
+/// The monitor's reader. Besides the answers, it notes whether any was one it did not expect:
+/// then the monitor's verdict is the full agent's to give.
+class WireReader : public DomainReader {
+ public:
+  /// Some call failed other than with "no such domain" or a timeout: a daemon that answered
+  /// strangely, or one it could not reach (libvirt's own client knows more ways to reach one).
+  [[nodiscard]] virtual bool unsure() const = 0;
+};
+
 /// The socket is virt::local_daemon(uri)->socket.
-[[nodiscard]] std::unique_ptr<Hypervisor> make_wire_hypervisor(std::string socket_path);
+[[nodiscard]] std::unique_ptr<WireReader> make_wire_reader(std::string socket_path);
 
 namespace detail {
 /// The wire client on a stream already connected (owned from now on): the fuzz target feeds
 /// it a socketpair.
-[[nodiscard]] std::unique_ptr<Hypervisor> wire_hypervisor_on(int connected);
+[[nodiscard]] std::unique_ptr<WireReader> wire_reader_on(int connected);
 }  // namespace detail
 
 }  // namespace vmha::virt

@@ -8,7 +8,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "vmha/drbd/parse.hpp"
+#include "fuzz/drbd_status_json.hpp"
 
 namespace vmha::drbd {
 namespace {
@@ -46,7 +46,7 @@ bool too_deep(std::string_view text) {
 }
 
 tl::unexpected<Error> error(const std::string& where, const std::string& what) {
-  return tl::unexpected(invalid(fmt::format("status JSON: {}: {}", where, what)));
+  return fail(invalid(fmt::format("status JSON: {}: {}", where, what)));
 }
 
 // Each reader leaves `out` alone when the key is missing (older or newer drbdsetup) and fails
@@ -91,7 +91,7 @@ Result<std::optional<std::int64_t>> read_integer(const json& object, const char*
 
 Result<std::optional<int>> read_index(const json& object, const char* key, const std::string& where) {
   auto value = read_integer(object, key, where);
-  if (!value) return tl::unexpected(value.error());
+  VMHA_TRY(value);
   if (!*value) return std::optional<int>{};
   if (**value < 0 || **value > std::numeric_limits<int>::max()) {
     return error(where, fmt::format("\"{}\" is out of range", key));
@@ -135,41 +135,41 @@ Result<const json*> read_array(const json& object, const char* key, const std::s
 Result<Volume> read_device(const json& device, const std::string& where) {
   Volume out;
   const auto number = read_index(device, "volume", where);
-  if (!number) return tl::unexpected(number.error());
+  VMHA_TRY(number);
   if (!*number) return error(where, "a device has no \"volume\"");
   out.number = **number;
   const std::string here = fmt::format("{} volume {}", where, out.number);
   const auto minor = read_index(device, "minor", here);
-  if (!minor) return tl::unexpected(minor.error());
+  VMHA_TRY(minor);
   out.minor = *minor;
   if (auto ok = read_state(device, "disk-state", here, disk_state_from_string, out.disk); !ok) {
-    return tl::unexpected(ok.error());
+    return fail(ok.error());
   }
-  if (auto ok = read_bool(device, "client", here, out.client); !ok) return tl::unexpected(ok.error());
-  if (auto ok = read_optional_bool(device, "quorum", here, out.quorum); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(read_bool(device, "client", here, out.client));
+  VMHA_TRY(read_optional_bool(device, "quorum", here, out.quorum));
   return out;
 }
 
 Result<PeerVolume> read_peer_device(const json& device, const std::string& where) {
   PeerVolume out;
   const auto number = read_index(device, "volume", where);
-  if (!number) return tl::unexpected(number.error());
+  VMHA_TRY(number);
   if (!*number) return error(where, "a peer device has no \"volume\"");
   out.volume = **number;
   const std::string here = fmt::format("{} volume {}", where, out.volume);
   if (auto ok = read_state(device, "replication-state", here, replication_state_from_string, out.replication); !ok) {
-    return tl::unexpected(ok.error());
+    return fail(ok.error());
   }
   if (auto ok = read_state(device, "peer-disk-state", here, disk_state_from_string, out.disk); !ok) {
-    return tl::unexpected(ok.error());
+    return fail(ok.error());
   }
-  if (auto ok = read_bool(device, "peer-client", here, out.client); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(read_bool(device, "peer-client", here, out.client));
   const auto percent = read_number(device, "percent-resync-done", here);
-  if (!percent) return tl::unexpected(percent.error());
+  VMHA_TRY(percent);
   if (*percent && (**percent < 0 || **percent > 100)) return error(here, "\"percent-resync-done\" is not a percentage");
   out.resync_percent = *percent;
   const auto eta = read_number(device, "estimated-seconds-to-finish", here);
-  if (!eta) return tl::unexpected(eta.error());
+  VMHA_TRY(eta);
   if (*eta && **eta >= 0 && **eta < 1e12) out.eta_seconds = static_cast<std::int64_t>(**eta);
   return out;
 }
@@ -177,22 +177,22 @@ Result<PeerVolume> read_peer_device(const json& device, const std::string& where
 Result<Peer> read_connection(const json& connection, const std::string& where) {
   Peer out;
   const auto node_id = read_index(connection, "peer-node-id", where);
-  if (!node_id) return tl::unexpected(node_id.error());
+  VMHA_TRY(node_id);
   out.node_id = *node_id;
-  if (auto ok = read_string(connection, "name", where, out.name); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(read_string(connection, "name", where, out.name));
   const std::string here = fmt::format("{} connection {}", where, out.name.empty() ? "?" : out.name);
   if (auto ok = read_state(connection, "connection-state", here, connection_state_from_string, out.connection); !ok) {
-    return tl::unexpected(ok.error());
+    return fail(ok.error());
   }
   if (auto ok = read_state(connection, "peer-role", here, role_from_string, out.role); !ok) {
-    return tl::unexpected(ok.error());
+    return fail(ok.error());
   }
   const char* key = connection.contains("peer_devices") ? "peer_devices" : "peer-devices";
   const auto devices = read_array(connection, key, here);
-  if (!devices) return tl::unexpected(devices.error());
+  VMHA_TRY(devices);
   for (const auto& device : **devices) {
     auto volume = read_peer_device(device, here);
-    if (!volume) return tl::unexpected(volume.error());
+    VMHA_TRY(volume);
     out.volumes.push_back(*volume);
   }
   return out;
@@ -202,28 +202,28 @@ Result<Resource> read_resource(const json& resource, std::size_t index) {
   const std::string at = fmt::format("resource #{}", index);
   if (!resource.is_object()) return error(at, "not an object");
   Resource out;
-  if (auto ok = read_string(resource, "name", at, out.name); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(read_string(resource, "name", at, out.name));
   if (out.name.empty()) return error(at, "no \"name\"");
   const std::string where = fmt::format("resource {}", out.name);
   if (auto ok = read_state(resource, "role", where, role_from_string, out.role); !ok) {
-    return tl::unexpected(ok.error());
+    return fail(ok.error());
   }
-  if (auto ok = read_bool(resource, "suspended", where, out.suspended); !ok) return tl::unexpected(ok.error());
+  VMHA_TRY(read_bool(resource, "suspended", where, out.suspended));
   if (auto ok = read_optional_bool(resource, "may_promote", where, out.may_promote); !ok) {
-    return tl::unexpected(ok.error());
+    return fail(ok.error());
   }
   const auto devices = read_array(resource, "devices", where);
-  if (!devices) return tl::unexpected(devices.error());
+  VMHA_TRY(devices);
   for (const auto& device : **devices) {
     auto volume = read_device(device, where);
-    if (!volume) return tl::unexpected(volume.error());
+    VMHA_TRY(volume);
     out.volumes.push_back(*volume);
   }
   const auto connections = read_array(resource, "connections", where);
-  if (!connections) return tl::unexpected(connections.error());
+  VMHA_TRY(connections);
   for (const auto& connection : **connections) {
     auto peer = read_connection(connection, where);
-    if (!peer) return tl::unexpected(peer.error());
+    VMHA_TRY(peer);
     out.peers.push_back(std::move(*peer));
   }
   out.quorum = combined_quorum(out.volumes);
@@ -233,21 +233,21 @@ Result<Resource> read_resource(const json& resource, std::size_t index) {
 }  // namespace
 
 Result<std::vector<Resource>> parse_status_json(std::string_view text) {
-  if (auto ok = detail::check_size(text, "status JSON"); !ok) return tl::unexpected(ok.error());
-  if (too_deep(text)) return tl::unexpected(invalid(fmt::format("status JSON: nested deeper than {}", kMaxDepth)));
+  VMHA_TRY(detail::check_size(text, "status JSON"));
+  if (too_deep(text)) return fail(invalid(fmt::format("status JSON: nested deeper than {}", kMaxDepth)));
   const json document = json::parse(text.begin(), text.end(), nullptr, false);
-  if (document.is_discarded()) return tl::unexpected(invalid("status JSON: not valid JSON"));
+  if (document.is_discarded()) return fail(invalid("status JSON: not valid JSON"));
   std::vector<Resource> out;
   if (document.is_object()) {
     auto resource = read_resource(document, 0);
-    if (!resource) return tl::unexpected(resource.error());
+    VMHA_TRY(resource);
     out.push_back(std::move(*resource));
     return out;
   }
-  if (!document.is_array()) return tl::unexpected(invalid("status JSON: not an array of resources"));
+  if (!document.is_array()) return fail(invalid("status JSON: not an array of resources"));
   for (std::size_t i = 0; i < document.size(); ++i) {
     auto resource = read_resource(document[i], i);
-    if (!resource) return tl::unexpected(resource.error());
+    VMHA_TRY(resource);
     out.push_back(std::move(*resource));
   }
   return out;
