@@ -8,7 +8,9 @@ cmd_libvirtd_restart() {
   need_holder "$k"
   start=$(now_us)
   if read_record "$d/libvirtd.pid" && alive "$REC_PID" "$REC_START" libvirtd; then
-    stop_procs 10 "$REC_PID:$REC_START" || die "node$k: libvirtd does not die"
+    local pid=$REC_PID st=$REC_START
+    stop_procs 10 "$pid:$st"
+    ! alive "$pid" "$st" || die "node$k: libvirtd does not die"
   fi
   launch_libvirtd "$k"
   wait_libvirtd "$k"

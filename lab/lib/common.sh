@@ -73,8 +73,8 @@ wait_gone() {
   done
 }
 
-# stop_procs TIMEOUT PID:START...: SIGTERM (and SIGCONT, in case one is frozen), wait, SIGKILL.
-# Fails when one is still alive 5 s after the SIGKILL.
+# stop_procs TIMEOUT PID:START...: SIGTERM (and SIGCONT, in case one is frozen), wait, SIGKILL;
+# warns about those still alive 5 s after the SIGKILL.
 stop_procs() {
   local timeout=$1 p
   shift
@@ -87,9 +87,7 @@ stop_procs() {
   for p in "$@"; do
     if alive "${p%:*}" "${p#*:}"; then kill -KILL "${p%:*}" 2>/dev/null || true; fi
   done
-  wait_gone 5 "$@" && return 0
-  warn "processes still alive after SIGKILL: $*"
-  return 1
+  wait_gone 5 "$@" || warn "processes still alive after SIGKILL: $*"
 }
 
 # Closes every inherited file descriptor above 2 (the lock, a caller's pipes), in a subshell
