@@ -15,11 +15,7 @@ remove_created() {
 
 cmd_down() {
   local purge=0 start what
-  case ${1:-} in
-    '') ;;
-    --purge) purge=1 ;;
-    *) die "down: unknown option '$1'" ;;
-  esac
+  if wants_purge "$@"; then purge=1; fi
   [[ -d $STATE ]] || return 0
   take_lock "$STATE"
   start=$(now_us)

@@ -123,6 +123,16 @@ take_lock() {
   flock -w 300 9 || die "timed out waiting for $1/lock"
 }
 
+# wants_purge [ARG]: the one option of `down`: true for --purge, false for none; dies on
+# anything else.
+wants_purge() {
+  case ${1:-} in
+    '') return 1 ;;
+    --purge) return 0 ;;
+    *) die "down: unknown option '$1'" ;;
+  esac
+}
+
 # state_is_ours DIR MARKER: DIR has the lab's marker file, or holds nothing but its lock and the
 # record of created paths (what a lab that never came up leaves): down --purge may delete it.
 state_is_ours() {

@@ -16,11 +16,7 @@ destroy_domains() {
 
 cmd_down() {
   local purge=0
-  case ${1:-} in
-    '') ;;
-    --purge) purge=1 ;;
-    *) die "down: unknown option '$1'" ;;
-  esac
+  if wants_purge "$@"; then purge=1; fi
   [[ -d $LAB_STATE ]] || return 0
   take_lock "$LAB_STATE"
   local k f pid
