@@ -33,9 +33,8 @@ TN_CTL=1 # the node that runs cluster commands (one that is up)
 # firmware, and a lab node booting at once takes the CPU the survivor needs to start the VMs.
 TN_BOOT_DELAY=${TN_BOOT_DELAY:-10}
 
-tn_now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-# tn_secs MS: milliseconds as seconds with two decimals.
-tn_secs() { printf '%d.%02d' $(($1 / 1000)) $((($1 % 1000) / 10)); }
+# shellcheck source=lib/clock.sh
+. "$TN_TOP/lab/lib/clock.sh"
 tn_in() { "$TN_LAB" exec "$@"; }
 tn_ctl() { "$TN_LAB" exec "$TN_CTL" "$@"; }
 tn_other() { echo $((3 - $1)); }
@@ -44,14 +43,7 @@ tn_log() { echo "$TN_STATE/node$1/log-pacemaker/pacemaker.log"; }
 tn_console() { echo "$TN_STATE/node$1/libvirt/log/qemu/$2.console"; }
 
 # tn_until SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds.
-tn_until() {
-  local deadline=$(($(tn_now_ms) + $1 * 1000))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(tn_now_ms)" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
+tn_until() { lab_until --every 0.2 "$@"; }
 
 # tn_domstate K VM: libvirt's state of VM on node K ("running", "shut off", ...), empty if none.
 tn_domstate() { tn_in "$1" timeout 10 virsh -q -c qemu:///system domstate "$2" 2>/dev/null | head -n 1; }
@@ -91,6 +83,48 @@ tn_mark() {
   for k in 1 2; do TN_MARK[k]=$(stat -c %s "$(tn_log "$k")" 2>/dev/null || echo 0); done
 }
 tn_since() { tail -c +"$((${TN_MARK[$1]:-0} + 1))" "$(tn_log "$1")" 2>/dev/null; }
+
+# tn_await_failover K SECONDS T0 FENCE_LINES VM...: after node K's power cut at T0 (lab_now_ms),
+# polls every 0.2 s, for at most SECONDS, until lab/fence_lab has logged node K's reboot (in
+# fence.log past its first FENCE_LINES lines) and every VM runs on the other node. Sets, in ms
+# after T0 (empty for what did not happen): TN_FENCED, TN_VM[VM], TN_ALL (all of it done), and,
+# when TN_SAY names a command that prints a line, TN_DECIDED (the survivor's log says it will
+# fence node K); TN_SAY is then told of each event as it is seen. Fails when not all happened.
+tn_await_failover() {
+  local k=$1 secs=$2 t0=$3 lines=$4 s now left v deadline
+  shift 4
+  s=$(tn_other "$k")
+  TN_DECIDED='' TN_FENCED='' TN_ALL=''
+  declare -gA TN_VM=()
+  deadline=$(($(lab_now_ms) + secs * 1000))
+  while [ "$(lab_now_ms)" -lt "$deadline" ]; do
+    now=$(($(lab_now_ms) - t0))
+    if [ -n "${TN_SAY:-}" ] && [ -z "$TN_DECIDED" ] && tn_since "$s" | grep -q "node$k will be fenced"; then
+      TN_DECIDED=$now
+      "$TN_SAY" "$(lab_secs "$now") s: node$s noticed node$k is gone and decided to fence it"
+    fi
+    if [ -z "$TN_FENCED" ] && tail -n +$((lines + 1)) "$TN_STATE/fence.log" | grep -q "reboot node$k: powered off"; then
+      TN_FENCED=$now
+      if [ -n "${TN_SAY:-}" ]; then "$TN_SAY" "$(lab_secs "$now") s: node$k fenced (fence_lab: powered off, power-on started)"; fi
+    fi
+    left=0
+    for v in "$@"; do
+      [ -z "${TN_VM[$v]:-}" ] || continue
+      if tn_runs_on "$s" "$v"; then
+        TN_VM[$v]=$now
+        if [ -n "${TN_SAY:-}" ]; then "$TN_SAY" "$(lab_secs "$now") s: $v runs on node$s"; fi
+      else
+        left=1
+      fi
+    done
+    if [ "$left" = 0 ] && [ -n "$TN_FENCED" ]; then
+      TN_ALL=$now
+      break
+    fi
+    sleep 0.2
+  done
+  [ -n "$TN_ALL" ]
+}
 declare -a TN_MARK=()
 
 # tn_lab_crm OUT [ACPI_VM STOP_TIMEOUT DESTROY_RESERVE]: writes the lab's version of the
@@ -135,7 +169,7 @@ tn_setup() {
     }
   done
   tn_lab_crm "$TN_STATE/two-node-lab.crm" "$@"
-  t0=$(tn_now_ms)
+  t0=$(lab_now_ms)
   tn_ctl crm configure load update "$TN_STATE/two-node-lab.crm" || {
     echo "     crm configure load update $TN_STATE/two-node-lab.crm failed"
     return 1
@@ -156,7 +190,7 @@ tn_setup() {
     return 1
   }
   # shellcheck disable=SC2034 # for the caller
-  TN_SETUP_MS=$(($(tn_now_ms) - t0))
+  TN_SETUP_MS=$(($(lab_now_ms) - t0))
 }
 tn_fence_devices_started() {
   local out

@@ -5,6 +5,8 @@
 # then tears the lab down and checks that nothing is left behind.
 # usage: cluster_lab.sh [lab-subreaper]
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=../../lab/lib/clock.sh
+. "$(dirname "$0")/../../lab/lib/clock.sh"
 need_root
 need corosync corosync
 need pacemakerd pacemaker
@@ -30,19 +32,8 @@ state=$VMHA_LAB_STATE
 trap '"$lab" down >/dev/null 2>&1' EXIT
 "$lab" down >/dev/null 2>&1 # a lab left over by an interrupted run
 
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-secs() { printf '%d.%02d' $(($1 / 1000)) $((($1 % 1000) / 10)); }
 in_node() { "$lab" exec "$@"; }
 quiet() { "$@" >/dev/null 2>&1; }
-# until_true SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
-until_true() {
-  local deadline=$(($(now_ms) + $1 * 1000))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(now_ms)" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
 online_both() { in_node "$1" crm_mon -1 | grep -q 'Online: \[ node1 node2 \]'; }
 located_on() { in_node 1 crm_resource --locate -r d1 2>/dev/null | grep -q "is running on: $1\$"; }
 holder() { cut -d' ' -f1 "$state/node$1/holder.pid"; }
@@ -53,10 +44,10 @@ dummy_runs() { [ -e "/proc/$(holder "$1")/root/run/Dummy-d1.state" ]; }
 shared=$("$lab" shared)
 shared_existed=''
 if [ -e "$shared" ]; then shared_existed=1; fi
-t0=$(now_ms)
+t0=$(lab_now_ms)
 out=$("$lab" up 2 2>&1)
 rc=$?
-t_up=$(($(now_ms) - t0))
+t_up=$(($(lab_now_ms) - t0))
 echo "$out" | sed 's/^/     /'
 check "vmha-lab up 2 succeeds" test "$rc" = 0
 if [ "$rc" != 0 ]; then
@@ -64,7 +55,7 @@ if [ "$rc" != 0 ]; then
   finish
   exit 1
 fi
-echo "     up took $(secs "$t_up") s"
+echo "     up took $(lab_secs "$t_up") s"
 check "both nodes are online, seen from node1" online_both 1
 check "both nodes are online, seen from node2" online_both 2
 check "stonith-enabled is true" test "$(in_node 1 crm_attribute -t crm_config -n stonith-enabled -G -q)" = true
@@ -94,20 +85,20 @@ in_node 1 cibadmin -C -o resources -X '<primitive id="d1" class="ocf" provider="
   <meta_attributes id="d1-meta"><nvpair id="d1-stickiness" name="resource-stickiness" value="100"/></meta_attributes>
   <operations><op id="d1-monitor" name="monitor" interval="2s" timeout="20s"/></operations></primitive>'
 in_node 1 cibadmin -C -o constraints -X '<rsc_location id="d1-on-node2" rsc="d1" node="node2" score="100"/>'
-check "Dummy d1 starts on node2" until_true 30 dummy_runs 2
+check "Dummy d1 starts on node2" lab_until 30 dummy_runs 2
 in_node 1 cibadmin -D -o constraints -X '<rsc_location id="d1-on-node2"/>'
 check "... and stays there without the constraint (stickiness)" located_on node2
 
 fence_lines=$(wc -l <"$state/fence.log")
-t0=$(now_ms)
+t0=$(lab_now_ms)
 "$lab" kill-node 2 | sed 's/^/     /'
 check "kill-node 2 leaves no process of node2" test "$("$lab" power-state 2)" = off
-until_true 60 dummy_runs 1
+lab_until 60 dummy_runs 1
 rc=$?
-t_failover=$(($(now_ms) - t0))
+t_failover=$(($(lab_now_ms) - t0))
 check "d1 runs on node1 after node2's power cut" test "$rc" = 0
-echo "     failover (kill-node 2 until d1's state file exists on node1): $(secs "$t_failover") s"
-check "crm_resource locates d1 on node1" until_true 10 located_on node1
+echo "     failover (kill-node 2 until d1's state file exists on node1): $(lab_secs "$t_failover") s"
+check "crm_resource locates d1 on node1" lab_until 10 located_on node1
 check "node2 was fenced through fence_lab" \
   sh -c "tail -n +$((fence_lines + 1)) '$state/fence.log' | grep -q 'on node1: reboot node2: powered off'"
 check "node1's fence history shows node2 rebooted" \
@@ -115,10 +106,10 @@ check "node1's fence history shows node2 rebooted" \
 tail -n +$((fence_lines + 1)) "$state/fence.log" | sed 's/^/     /'
 
 # --- node2 comes back -----------------------------------------------------------------------
-t0=$(now_ms)
+t0=$(lab_now_ms)
 "$lab" start-node 2 | sed 's/^/     /'
-check "node2 is back online" until_true 60 online_both 1
-echo "     node2 back online $(secs $(($(now_ms) - t0))) s after start-node (fence_lab's reboot had started it already)"
+check "node2 is back online" lab_until 60 online_both 1
+echo "     node2 back online $(lab_secs $(($(lab_now_ms) - t0))) s after start-node (fence_lab's reboot had started it already)"
 check "node2's libvirtd answers again" quiet in_node 2 virsh -c qemu:///system version
 check "d1 stays on node1" located_on node1
 "$lab" status | sed 's/^/     /'
@@ -132,12 +123,12 @@ pids=$(stat -L -c '%i %n' /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt 2>/dev/null |
 for f in "$state"/subreaper-*.pid "$state"/node[12]/subreaper-*.pid; do
   [ -f "$f" ] && pids="$pids $(cut -d' ' -f1 "$f")"
 done
-t0=$(now_ms)
+t0=$(lab_now_ms)
 "$lab" down | sed 's/^/     /'
 rc=${PIPESTATUS[0]}
-t_down=$(($(now_ms) - t0))
+t_down=$(($(lab_now_ms) - t0))
 check "vmha-lab down succeeds" test "$rc" = 0
-echo "     down took $(secs "$t_down") s"
+echo "     down took $(lab_secs "$t_down") s"
 no_lab_ns() {
   local i
   i=$(stat -L -c '%i' /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt 2>/dev/null | sort -u)
@@ -164,5 +155,5 @@ if [ -z "$shared_existed" ]; then
   check "the shared directory the lab created is removed" test ! -e "$shared"
 fi
 check "down again is a no-op" quiet "$lab" down
-echo "     times: up $(secs "$t_up") s, failover $(secs "$t_failover") s, down $(secs "$t_down") s"
+echo "     times: up $(lab_secs "$t_up") s, failover $(lab_secs "$t_failover") s, down $(lab_secs "$t_down") s"
 finish

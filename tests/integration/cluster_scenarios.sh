@@ -51,7 +51,7 @@ fi
 trap 'tn_cleanup >/dev/null 2>&1' EXIT
 "$TN_LAB" down >/dev/null 2>&1 # a lab left over by an interrupted run
 mkdir -p "$(dirname "$results")"
-t_suite=$(tn_now_ms)
+t_suite=$(lab_now_ms)
 echo "# cluster_scenarios.sh $(date '+%F %T') on $(uname -n), load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results"
 
 # result NAME MS FAILURES-BEFORE DETAILS: one line in the results file.
@@ -59,8 +59,8 @@ echo "# cluster_scenarios.sh $(date '+%F %T') on $(uname -n), load $(cut -d' ' -
 result() {
   local outcome=pass
   [ "$failures" = "$3" ] || outcome=FAIL
-  printf '%s\t%s\t%s\t%s\n' "$1" "$(tn_secs "$2")" "$outcome" "$4" >>"$results"
-  echo "  => $1: $(tn_secs "$2") s, $outcome: $4"
+  printf '%s\t%s\t%s\t%s\n' "$1" "$(lab_secs "$2")" "$outcome" "$4" >>"$results"
+  echo "  => $1: $(lab_secs "$2") s, $outcome: $4"
 }
 quiet() { "$@" >/dev/null 2>&1; }
 # crm_mon's XML: fail_counts prints the non-zero fail-counts, failed_actions the failed actions
@@ -96,10 +96,10 @@ random_sleep() { sleep "$((RANDOM % 10)).$((RANDOM % 10))"; }
 # --- the lab and the configuration -----------------------------------------------------------
 echo "--- lab up and the two-node configuration"
 shared=$("$TN_LAB" shared)
-t0=$(tn_now_ms)
+t0=$(lab_now_ms)
 "$TN_LAB" up 2 2>&1 | sed 's/^/     /'
 rc=${PIPESTATUS[0]}
-t_up=$(($(tn_now_ms) - t0))
+t_up=$(($(lab_now_ms) - t0))
 check "vmha-lab up 2" test "$rc" = 0
 if [ "$rc" != 0 ]; then
   finish
@@ -112,7 +112,7 @@ if ! tn_setup vm-telephony 20s 5; then
   exit 1
 fi
 check "the two-node configuration loads and its five VMs run" true
-echo "     up $(tn_secs "$t_up") s; configuration loaded until all VMs ran: $(tn_secs "$TN_SETUP_MS") s"
+echo "     up $(lab_secs "$t_up") s; configuration loaded until all VMs ran: $(lab_secs "$TN_SETUP_MS") s"
 check "the lab's CIB came from examples/crm/two-node.crm (12 primitives: 2 fencing, 5 DRBD, 5 VMs)" \
   test "$(tn_ctl cibadmin -Q -o resources | grep -c '<primitive ')" = 12
 check "fencing runs through the example's devices (fence_lab in the lab)" \
@@ -137,42 +137,42 @@ pid=$(tn_qemu_pid "$k" "$vm")
 check "$vm runs on node$k (QEMU $pid)" test -n "$pid"
 random_sleep
 tn_mark
-t0=$(tn_now_ms)
+t0=$(lab_now_ms)
 kill -KILL "$pid"
 detected() { tn_since "$k" | grep -q "Result of monitor operation for $vm on node$k: not running"; }
 tn_until 30 detected
-t_detect=$(($(tn_now_ms) - t0))
+t_detect=$(($(lab_now_ms) - t0))
 new_qemu() {
   local p
   p=$(tn_qemu_pid "$k" "$vm") && [ "$p" != "$pid" ] && tn_runs_on "$k" "$vm"
 }
 tn_until 60 new_qemu
 rc=$?
-t_recover=$(($(tn_now_ms) - t0))
-check "the monitor noticed ($(tn_secs "$t_detect") s after the kill)" detected
-check "$vm runs again on the same node, node$k, with a new QEMU ($(tn_secs "$t_recover") s)" test "$rc" = 0
+t_recover=$(($(lab_now_ms) - t0))
+check "the monitor noticed ($(lab_secs "$t_detect") s after the kill)" detected
+check "$vm runs again on the same node, node$k, with a new QEMU ($(lab_secs "$t_recover") s)" test "$rc" = 0
 check "... and Pacemaker sees it there only" tn_only_on "$k" "$vm"
 check "the DC decided to recover it in place" logged_since "Actions: Recover +$vm "
 tn_ctl crm_resource --refresh -r "$vm" >/dev/null 2>&1
 settle 60
-result a_qemu_killed "$t_recover" "$f0" "detection $(tn_secs "$t_detect") s, recovery $(tn_secs "$t_recover") s (monitor every 10 s)"
+result a_qemu_killed "$t_recover" "$f0" "detection $(lab_secs "$t_detect") s, recovery $(lab_secs "$t_recover") s (monitor every 10 s)"
 
 # --- d) libvirtd restarted -------------------------------------------------------------------
 echo "--- d) libvirtd restarted on both nodes while the VMs run"
 f0=$failures
 before=$(qemu_pids)
 tn_mark
-t0=$(tn_now_ms)
+t0=$(lab_now_ms)
 restart_ms=''
 for k in 1 2; do
-  t1=$(tn_now_ms)
+  t1=$(lab_now_ms)
   "$TN_LAB" libvirtd-restart "$k" | sed 's/^/     /'
   check "node$k: libvirtd restarted" test "${PIPESTATUS[0]}" = 0
-  restart_ms+="$(tn_secs $(($(tn_now_ms) - t1))) "
+  restart_ms+="$(lab_secs $(($(lab_now_ms) - t1))) "
 done
 # Two monitor intervals (10 s) and some.
 sleep 22
-t_window=$(($(tn_now_ms) - t0))
+t_window=$(($(lab_now_ms) - t0))
 check "no fail-count" test -z "$(fail_counts)"
 check "no failed action" test -z "$(failed_actions)"
 deg=$(degraded)
@@ -183,7 +183,7 @@ after=$(qemu_pids)
 check "every VM keeps its QEMU ($after)" test "$before" = "$after"
 ndeg=0
 if [ -n "$deg" ]; then ndeg=$(wc -l <<<"$deg"); fi
-result d_libvirtd_restart "$t_window" "$f0" "libvirtd restarts took ${restart_ms% } s (node1, node2); $(tn_secs "$t_window") s watched: no fail-count, no recovery, $ndeg monitor(s) degraded (190) meanwhile"
+result d_libvirtd_restart "$t_window" "$f0" "libvirtd restarts took ${restart_ms% } s (node1, node2); $(lab_secs "$t_window") s watched: no fail-count, no recovery, $ndeg monitor(s) degraded (190) meanwhile"
 
 # --- c) live migrations ----------------------------------------------------------------------
 echo "--- c) live migration of the Linux guest, 10 times back and forth"
@@ -198,11 +198,11 @@ for i in $(seq 1 10); do
   src=$(tn_node_of "$vm") || src=$k
   dst=$(tn_other "$src")
   tn_mark
-  t0=$(tn_now_ms)
+  t0=$(lab_now_ms)
   tn_ctl crm_resource --move -r "$vm" -N "node$dst" >/dev/null 2>&1
   tn_until 60 tn_only_on "$dst" "$vm"
   rc=$?
-  t=$(($(tn_now_ms) - t0))
+  t=$(($(lab_now_ms) - t0))
   settle 60
   tn_ctl crm_resource --clear -r "$vm" >/dev/null 2>&1
   logs="$(tn_since 1)$(tn_since 2)"
@@ -218,9 +218,9 @@ for i in $(seq 1 10); do
   ! tn_booted "$dst" "$vm" || problems+=" booted-again"
   ms=$(sed -n "s/.*domain $vm .*migrated to node$dst: .* migrate_to \([0-9]*\) ms.*/\1/p" <<<"$srclog" | tail -n 1)
   [ -n "$ms" ] || problems+=" no-agent-line"
-  echo "     move $i: node$src -> node$dst in $(tn_secs "$t") s (agent: ${ms:-?} ms), ${problems:-migrated, no restart}"
+  echo "     move $i: node$src -> node$dst in $(lab_secs "$t") s (agent: ${ms:-?} ms), ${problems:-migrated, no restart}"
   if [ -z "$problems" ]; then ok=$((ok + 1)); fi
-  times+="$(tn_secs "$t")"$'\n'
+  times+="$(lab_secs "$t")"$'\n'
   agent_ms+="${ms:-0}"$'\n'
 done
 check "10 of 10 moves were live migrations without a restart ($ok of 10)" test "$ok" = 10
@@ -237,14 +237,14 @@ vm='vm-telephony'
 k=$(tn_node_of "$vm")
 fence_lines=$(wc -l <"$TN_STATE/fence.log")
 tn_mark
-t0=$(tn_now_ms)
+t0=$(lab_now_ms)
 tn_ctl crm_resource -r "$vm" --meta -p target-role -v Stopped >/dev/null 2>&1
 stopped() { tn_since "$k" | grep -q "Result of stop operation for $vm on node$k: ok"; }
 tn_until 40 stopped
 rc=$?
-t_stop=$(($(tn_now_ms) - t0))
+t_stop=$(($(lab_now_ms) - t0))
 check "the stop of $vm (BIOS, no force_stop, stop timeout 20 s) succeeded" test "$rc" = 0
-check "... within the stop timeout ($(tn_secs "$t_stop") s < 20 s)" test "$t_stop" -lt 20000
+check "... within the stop timeout ($(lab_secs "$t_stop") s < 20 s)" test "$t_stop" -lt 20000
 check "... and the domain is gone from node$k" tn_absent_on "$k" "$vm"
 check "... after the agent asked the guest first, then destroyed it" logged_since "VirtualDomain\($vm\).*[Dd]estroy"
 check "no fencing" test "$(wc -l <"$TN_STATE/fence.log")" = "$fence_lines"
@@ -252,7 +252,7 @@ tn_since "$k" | grep -i "VirtualDomain($vm)" | sed 's/^/     /' | tail -n 4
 tn_ctl crm_resource -r "$vm" --meta -d target-role >/dev/null 2>&1
 check "$vm starts again" tn_until 60 runs_somewhere "$vm"
 settle 60
-result e_acpi_ignored_stop "$t_stop" "$f0" "graceful shutdown ignored, destroyed by the agent: stop took $(tn_secs "$t_stop") s of its 20 s timeout (destroy_reserve 5)"
+result e_acpi_ignored_stop "$t_stop" "$f0" "graceful shutdown ignored, destroyed by the agent: stop took $(lab_secs "$t_stop") s of its 20 s timeout (destroy_reserve 5)"
 
 # --- f) DRBD ---------------------------------------------------------------------------------
 echo "--- f) DRBD (simulated): the peer's disk is Outdated"
@@ -266,7 +266,7 @@ starts_b=$(grep -c 'starting up' "$qemu_log" 2>/dev/null)
 check "node$b's disk of $vm is Outdated (drbdadm dstate inside node$b)" \
   test "$(tn_in "$b" drbdadm dstate "$vm" 2>/dev/null)" = Outdated/UpToDate
 tn_mark
-t0=$(tn_now_ms)
+t0=$(lab_now_ms)
 tn_ctl crm_resource --ban -r "$vm" -N "node$a" >/dev/null 2>&1
 refused() { tn_since "$b" | grep -q "start refused by DRBD"; }
 tn_until 60 refused
@@ -278,14 +278,14 @@ pcmk_role() { tn_ctl crm_mon -1 --output-as=xml 2>/dev/null | sed -n "s/.*<resou
 settled_stopped() { tn_absent_on 1 "$vm" && tn_absent_on 2 "$vm" && [ "$(pcmk_role "$vm")" = Stopped ]; }
 tn_until 60 settled_stopped
 rc=$?
-t_f=$(($(tn_now_ms) - t0))
+t_f=$(($(lab_now_ms) - t0))
 settle 60
 logs="$(tn_since 1)$(tn_since 2)"
 check "the migration to node$b was refused by the pre-flight (migrate_to refused by DRBD ... Outdated)" \
   grep -q "migrate_to refused by DRBD: .*node$b's volume 0 is Outdated" <<<"$logs"
 check "the start on node$b was refused by the guard (start refused by DRBD ... Outdated)" \
   grep -q "start refused by DRBD: $vm (.*disk Outdated.*volume 0 is Outdated" <<<"$logs"
-check "$vm stays stopped ($(tn_secs "$t_f") s after the ban)" test "$rc" = 0
+check "$vm stays stopped ($(lab_secs "$t_f") s after the ban)" test "$rc" = 0
 check "... and still after settling" settled_stopped
 check "QEMU never started on node$b" test "$(grep -c 'starting up' "$qemu_log" 2>/dev/null)" = "$starts_b"
 mon=$(tn_ctl crm_mon -1)
@@ -294,18 +294,18 @@ grep -E "refused by DRBD" <<<"$mon" | sed 's/^/     /'
 dangling=$(tn_located "$vm")
 if [ -n "$dangling" ]; then echo "     (Pacemaker still counts $vm as active on node$dangling: a possibly dangling migration)"; fi
 "$TN_LAB" drbdsim set-disk "$vm" "node$b" UpToDate
-t1=$(tn_now_ms)
+t1=$(lab_now_ms)
 # Refresh first: the re-probe finds the VM nowhere, which also settles a dangling migration
 # record; then the ban goes.
 tn_ctl crm_resource --refresh -r "$vm" >/dev/null 2>&1
 settle 60
 tn_ctl crm_resource --clear -r "$vm" >/dev/null 2>&1
 check "with node$b UpToDate again and the ban cleared, $vm runs again" tn_until 60 runs_somewhere "$vm"
-t_back=$(($(tn_now_ms) - t1))
+t_back=$(($(lab_now_ms) - t1))
 settle 60
 tn_ctl crm_resource --refresh >/dev/null 2>&1
 settle 60
-result f_drbd_outdated_peer "$t_f" "$f0" "ban with node$b Outdated: migrate_to and start refused, VM stopped after $(tn_secs "$t_f") s; running again $(tn_secs "$t_back") s after UpToDate + clear + refresh"
+result f_drbd_outdated_peer "$t_f" "$f0" "ban with node$b Outdated: migrate_to and start refused, VM stopped after $(lab_secs "$t_f") s; running again $(lab_secs "$t_back") s after UpToDate + clear + refresh"
 
 # --- b) node killed --------------------------------------------------------------------------
 # node2: its fencing device has no pcmk_delay_base. Losing node1 adds fence-node1's 5 s delay,
@@ -324,27 +324,10 @@ TN_CTL=$s # cluster commands from now on run on the survivor (lab/two-node-lib.s
 export TN_CTL
 tn_mark
 random_sleep
-t0=$(tn_now_ms)
+t0=$(lab_now_ms)
 "$TN_LAB" kill-node "$k" | sed 's/^/     /'
-t_fenced=''
-t_all=''
-declare -A t_vm=()
-deadline=$(($(tn_now_ms) + 90000))
-while [ "$(tn_now_ms)" -lt "$deadline" ]; do
-  now=$(($(tn_now_ms) - t0))
-  if [ -z "$t_fenced" ] && tail -n +$((fence_lines + 1)) "$TN_STATE/fence.log" | grep -q "reboot node$k: powered off"; then t_fenced=$now; fi
-  left=0
-  for vm in "${victims[@]}"; do
-    if [ -z "${t_vm[$vm]:-}" ]; then
-      if tn_runs_on "$s" "$vm"; then t_vm[$vm]=$now; else left=1; fi
-    fi
-  done
-  if [ "$left" = 0 ] && [ -n "$t_fenced" ]; then
-    t_all=$now
-    break
-  fi
-  sleep 0.2
-done
+tn_await_failover "$k" 90 "$t0" "$fence_lines" "${victims[@]}"
+t_fenced=$TN_FENCED t_all=$TN_ALL
 slog=$(tn_since "$s")
 decision=$(grep -m1 -E "node$k will be fenced" <<<"$slog")
 check "node$k was fenced through fence_lab (${t_fenced:-no} ms after the kill)" test -n "$t_fenced"
@@ -373,7 +356,7 @@ for vm in "${victims[@]}"; do
     d=$((e - b))
     [ "$d" -gt "$slowest" ] && slowest=$d
     [ "$e" -gt "$last_done" ] && last_done=$e
-    starts+="$vm $(tn_secs "$d") s, "
+    starts+="$vm $(lab_secs "$d") s, "
   else
     starts+="$vm ?, "
   fi
@@ -383,21 +366,21 @@ check "the survivor's log has the loss, the decision, the fencing and every star
 t_lost=${t_lost:-0} t_decided=${t_decided:-0} t_fence_ok=${t_fence_ok:-0}
 after_fence=$((last_done - t_fence_ok))
 # vmha's part: once node2 is fenced, its VMs start together, each only as long as its start.
-check "the VMs started together after the fencing: all done $(tn_secs "$after_fence") s after it, slowest start $(tn_secs "$slowest") s" \
+check "the VMs started together after the fencing: all done $(lab_secs "$after_fence") s after it, slowest start $(lab_secs "$slowest") s" \
   test "$after_fence" -le $((slowest + 1000))
 target=$((t_lost + slowest + 1000))
-if [ "$last_done" -le "$target" ]; then verdict="met"; else verdict="missed by $(tn_secs $((last_done - target))) s"; fi
-echo "     corosync noticed the loss $(tn_secs "$t_lost") s after the kill; fencing decided +$(tn_secs $((t_decided - t_lost))) s; fenced +$(tn_secs $((t_fence_ok - t_decided))) s; starts: ${starts%, }"
-echo "     all started $(tn_secs "$last_done") s after the kill (Pacemaker's log); target detection + start + 1 s = $(tn_secs "$target") s: $verdict"
+if [ "$last_done" -le "$target" ]; then verdict="met"; else verdict="missed by $(lab_secs $((last_done - target))) s"; fi
+echo "     corosync noticed the loss $(lab_secs "$t_lost") s after the kill; fencing decided +$(lab_secs $((t_decided - t_lost))) s; fenced +$(lab_secs $((t_fence_ok - t_decided))) s; starts: ${starts%, }"
+echo "     all started $(lab_secs "$last_done") s after the kill (Pacemaker's log); target detection + start + 1 s = $(lab_secs "$target") s: $verdict"
 details=''
-for vm in "${victims[@]}"; do details+="$vm $(tn_secs "${t_vm[$vm]:-0}") s, "; done
-result b_node_killed "$last_done" "$f0" "node$k killed; detection $(tn_secs "$t_lost") s, fencing decided $(tn_secs "$t_decided") s, fenced $(tn_secs "$t_fence_ok") s, VM starts ${starts%, } (slowest $(tn_secs "$slowest") s), all started $(tn_secs "$last_done") s; target detection + start + 1 s = $(tn_secs "$target") s: $verdict; running seen by virsh: ${details%, }"
+for vm in "${victims[@]}"; do details+="$vm $(lab_secs "${TN_VM[$vm]:-0}") s, "; done
+result b_node_killed "$last_done" "$f0" "node$k killed; detection $(lab_secs "$t_lost") s, fencing decided $(lab_secs "$t_decided") s, fenced $(lab_secs "$t_fence_ok") s, VM starts ${starts%, } (slowest $(lab_secs "$slowest") s), all started $(lab_secs "$last_done") s; target detection + start + 1 s = $(lab_secs "$target") s: $verdict; running seen by virsh: ${details%, }"
 
 # node k comes back by itself (fence_lab reboots it): the VMs that stayed keep their QEMU.
-t1=$(tn_now_ms)
+t1=$(lab_now_ms)
 online() { tn_ctl crm_mon -1 | grep -q 'Online: \[ node1 node2 \]'; }
 check "node$k rejoins after the fence reboot" tn_until 90 online
-t_rejoin=$(($(tn_now_ms) - t1))
+t_rejoin=$(($(lab_now_ms) - t1))
 settle 90
 kept=1
 for vm in "${TN_VMS[@]}"; do
@@ -408,7 +391,7 @@ for vm in "${TN_VMS[@]}"; do
   if [ "$k2" = "$s" ] && [ "$old" != "$new" ]; then kept=0; echo "     $vm restarted: QEMU $old -> $new"; fi
 done
 check "the VMs that stayed on node$s were not restarted by the rejoin" test "$kept" = 1
-echo "     node$k online again $(tn_secs "$t_rejoin") s later; now: $(qemu_pids)"
+echo "     node$k online again $(lab_secs "$t_rejoin") s later; now: $(qemu_pids)"
 
 # --- down ------------------------------------------------------------------------------------
 echo "--- down"
@@ -434,6 +417,6 @@ no_lab_ns() {
 check "no process is left in the lab's namespaces" no_lab_ns
 check "no mount of the lab in any mount namespace" sh -c '! grep -qs vmhalab /proc/[0-9]*/mountinfo'
 check "no guest XML is left in $shared" sh -c "! ls '$shared'/vm-*.xml >/dev/null 2>&1"
-t_total=$(($(tn_now_ms) - t_suite))
-echo "     whole suite: $(tn_secs "$t_total") s; results appended to $results"
+t_total=$(($(lab_now_ms) - t_suite))
+echo "     whole suite: $(lab_secs "$t_total") s; results appended to $results"
 finish
