@@ -11,10 +11,13 @@ import json
 import os
 import signal
 import sys
+from functools import partial
 
 from drbdsim_codes import RC_OTHER, RC_STATE, SS_MESSAGES, Fail, err, ss_exit_code
-from drbdsim_model import (DEFAULT_PORT, DEFAULT_SIZE_KIB, DISK_STATES, NODE_NAME, UP_TO_DATE,
-                           connected, new_resource, pair_key, peers, promote, reconcile, volumes)
+from drbdsim_model import (DEFAULT_PORT, DEFAULT_SIZE_KIB, DISK_STATES, NODE_NAME,
+                           OPEN_IO_FAILURES, OPEN_NO_AUTO_PROMOTE, UP_TO_DATE, close_device,
+                           connect, connected, crash, disconnect, finish_syncs, new_resource,
+                           open_device, peers, reconcile, set_disk, start_sync, volumes)
 from drbdsim_store import RES_NAME, Store
 from drbdsim_tools import drbdadm_main, drbdsetup_main
 
@@ -198,13 +201,7 @@ def sim_set_disk(args):
         n = s.res["nodes"][pos[1]]
         if n["client"] and state != "Diskless":
             raise Fail(RC_OTHER, f"drbdsim: {pos[1]} is an intentional diskless client of {pos[0]}")
-        for vol in volume_list(s.res, opts):
-            n["disks"][vol] = state
-            for rec in s.res["syncs"]:
-                if pos[1] in (rec["source"], rec["target"]) and vol in rec["volumes"]:
-                    rec["volumes"].remove(vol)
-        s.res["syncs"] = [r for r in s.res["syncs"] if r["volumes"]]
-        reconcile(s.res, s.down)
+        set_disk(s.res, s.down, pos[1], volume_list(s.res, opts), state)
     return 0
 
 
@@ -226,8 +223,7 @@ def sim_node_updown(verb, args):
         store.save_down_nodes(down)
         for res in known:
             if opts.get("crash"):
-                n = res["nodes"][node]
-                n.update(role="Secondary", open=0, auto_promoted=False, fail_io=False)
+                crash(res, node)
             reconcile(res, down)
             store.save(res)
     return 0
@@ -243,23 +239,12 @@ def sim_connection(verb, args):
             if opts["peer"] not in targets:
                 raise Fail(RC_OTHER, f"drbdsim: {opts['peer']} is not a peer of {node} in {pos[0]}")
             targets = [opts["peer"]]
-        n = s.res["nodes"][node]
-        if not n["up"]:
+        if not s.res["nodes"][node]["up"]:
             raise Fail(RC_OTHER, f"drbdsim: {pos[0]} is not up on {node}")
         if verb == "disconnect":
-            for b in targets:
-                if b not in n["standalone"]:
-                    n["standalone"].append(b)
-            reconcile(s.res, s.down, graceful={pair_key(node, b) for b in targets})
+            disconnect(s.res, s.down, node, targets)
         else:
-            for b in targets:
-                if b in n["standalone"]:
-                    n["standalone"].remove(b)
-                if opts.get("discard-my-data"):
-                    diverged = s.res["diverged"].get(pair_key(node, b), [])
-                    if node in diverged:
-                        diverged.remove(node)
-            reconcile(s.res, s.down)
+            connect(s.res, s.down, node, targets, bool(opts.get("discard-my-data")))
     return 0
 
 
@@ -291,14 +276,7 @@ def sim_sync(args):
         for vol in vols:
             if res["nodes"][source]["disks"][vol] != UP_TO_DATE:
                 raise Fail(RC_OTHER, f"drbdsim sync: {source} volume {vol} is not UpToDate")
-        for rec in res["syncs"]:
-            if {rec["source"], rec["target"]} == {source, target}:
-                rec["volumes"] = [v for v in rec["volumes"] if v not in vols]
-        res["syncs"] = [r for r in res["syncs"] if r["volumes"]]
-        res["syncs"].append({"source": source, "target": target, "volumes": vols, "done": done})
-        for vol in vols:
-            res["nodes"][target]["disks"][vol] = "Inconsistent"
-        reconcile(res, s.down)
+        start_sync(res, s.down, source, target, vols, done)
     return 0
 
 
@@ -306,15 +284,7 @@ def sim_sync_finish(args):
     opts, pos = sim_parse(args, {"target": True})
     need_positionals("sync-finish", pos, ["RES"])
     with Scenario(pos[0]) as s:
-        keep = []
-        for rec in s.res["syncs"]:
-            if opts.get("target") not in (None, rec["target"]):
-                keep.append(rec)
-                continue
-            for vol in rec["volumes"]:
-                s.res["nodes"][rec["target"]]["disks"][vol] = UP_TO_DATE
-        s.res["syncs"] = keep
-        reconcile(s.res, s.down)
+        finish_syncs(s.res, s.down, opts.get("target"))
     return 0
 
 
@@ -329,28 +299,18 @@ def sim_open_close(verb, args):
         if verb == "close":
             if n["open"] == 0:
                 raise Fail(RC_OTHER, f"drbdsim close: {name} is not open on {node}")
-            n["open"] -= 1
-            if n["open"] == 0:
-                n["fail_io"] = False
-                if n["auto_promoted"] and n["role"] == "Primary":
-                    n["role"] = "Secondary"  # auto-demote on the last close
-                n["auto_promoted"] = False
-        else:
-            if n["fail_io"]:
-                raise Fail(RC_STATE, f"drbdsim open: {name} on {node}: State not recoverable "
-                                     "(force-io-failures)")
-            if n["role"] != "Primary":
-                if not s.res["auto_promote"]:
-                    raise Fail(RC_STATE, f"drbdsim open: {name} on {node}: Read-only file system "
-                                         "(Secondary, auto-promote is off)")
-                code = promote(s.res, s.down, node, False)
-                if code < 0:
-                    raise Fail(ss_exit_code(code),
-                               f"drbdsim open: {name} on {node}: Read-only file system "
-                               f"(Auto-promote failed: {SS_MESSAGES[code]} ({code}))")
-                n["auto_promoted"] = True
-            n["open"] += 1
-        reconcile(s.res, s.down)
+            close_device(s.res, s.down, node)
+            return 0
+        why = open_device(s.res, s.down, node)
+        if why == OPEN_IO_FAILURES:
+            raise Fail(RC_STATE, f"drbdsim open: {name} on {node}: State not recoverable "
+                                 "(force-io-failures)")
+        if why == OPEN_NO_AUTO_PROMOTE:
+            raise Fail(RC_STATE, f"drbdsim open: {name} on {node}: Read-only file system "
+                                 "(Secondary, auto-promote is off)")
+        if why is not None:
+            raise Fail(ss_exit_code(why), f"drbdsim open: {name} on {node}: Read-only file system "
+                                          f"(Auto-promote failed: {SS_MESSAGES[why]} ({why}))")
     return 0
 
 
@@ -382,37 +342,37 @@ def sim_show(args):
     return 0
 
 
+SIM_VERBS = {
+    "install": sim_install,
+    "define": sim_define,
+    "undefine": sim_undefine,
+    "set-disk": sim_set_disk,
+    "node-down": partial(sim_node_updown, "node-down"),
+    "node-up": partial(sim_node_updown, "node-up"),
+    "disconnect": partial(sim_connection, "disconnect"),
+    "connect": partial(sim_connection, "connect"),
+    "sync": sim_sync,
+    "sync-finish": sim_sync_finish,
+    "open": partial(sim_open_close, "open"),
+    "close": partial(sim_open_close, "close"),
+    "quorum-lost": partial(sim_quorum, "quorum-lost"),
+    "quorum-regained": partial(sim_quorum, "quorum-regained"),
+    "show": sim_show,
+    # drbdsim drbdsetup … and drbdsim drbdadm … run the tool itself
+    "drbdsetup": partial(drbdsetup_main, None),
+    "drbdadm": drbdadm_main,
+}
+
+
 def drbdsim_main(argv):
     if not argv or argv[0] in ("help", "--help", "-h"):
         sys.stdout.write(sim_usage())
         return 0 if argv else RC_OTHER
     verb, args = argv[0], argv[1:]
-    if verb == "install":
-        return sim_install(args)
-    if verb == "define":
-        return sim_define(args)
-    if verb == "undefine":
-        return sim_undefine(args)
-    if verb == "set-disk":
-        return sim_set_disk(args)
-    if verb in ("node-down", "node-up"):
-        return sim_node_updown(verb, args)
-    if verb in ("disconnect", "connect"):
-        return sim_connection(verb, args)
-    if verb == "sync":
-        return sim_sync(args)
-    if verb == "sync-finish":
-        return sim_sync_finish(args)
-    if verb in ("open", "close"):
-        return sim_open_close(verb, args)
-    if verb in ("quorum-lost", "quorum-regained"):
-        return sim_quorum(verb, args)
-    if verb == "show":
-        return sim_show(args)
-    if verb in ("drbdsetup", "drbdadm"):  # drbdsim drbdsetup … = the tool itself
-        return drbdsetup_main(None, args) if verb == "drbdsetup" else drbdadm_main(args)
-    err(f"drbdsim: unknown verb '{verb}'\n{sim_usage()}")
-    return RC_OTHER
+    if verb not in SIM_VERBS:
+        err(f"drbdsim: unknown verb '{verb}'\n{sim_usage()}")
+        return RC_OTHER
+    return SIM_VERBS[verb](args)
 
 
 def main():

@@ -75,6 +75,31 @@ def sectors_to_go(pd):
     return pd["ov_left"] or pd["out_of_sync"] - pd["rs_failed"]
 
 
+def mib_per_s(sectors, ms):
+    """A resync rate as drbdsetup prints it: sectors over milliseconds, in MiB/s (0 ms counts
+    as 1)."""
+    return sectors / (ms or 1) * 1000.0 / 2048.0
+
+
+def done_percent(pd, to_go):
+    """How much of the resync is done, in percent (`done:`, "percent-resync-done")."""
+    return 100.0 * (pd["rs_total"] - to_go) / pd["rs_total"]
+
+
+def eta_seconds(pd, to_go):
+    """Seconds to finish at the last period's rate, or None when nothing moved in it."""
+    db = pd["rs_db1_sectors"]
+    if db <= 0:
+        return None
+    return (pd["rs_dt1_ms"] or 1) * 1e-3 * to_go / db
+
+
+def eta_text(pd, to_go):
+    """`eta:` in events2 and status: whole seconds, or nan."""
+    eta = eta_seconds(pd, to_go)
+    return "nan" if eta is None else "%.0f" % eta
+
+
 # ------------------------------------------------------------------------------------------
 # drbdsetup events2 (drbdsetup_events2.c print_*_changes, print_changes)
 
@@ -99,7 +124,7 @@ def peer_device_statistics_fields(pd, statistics):
     details = sync_details(pd)
     to_go = sectors_to_go(pd) if details else 0
     if details:
-        fields.append(("done", "%.2f" % (100.0 * (pd["rs_total"] - to_go) / pd["rs_total"])))
+        fields.append(("done", "%.2f" % done_percent(pd, to_go)))
     if not statistics:
         return fields
     fields += [("received", str(pd["received"] // 2)), ("sent", str(pd["sent"] // 2)),
@@ -107,10 +132,8 @@ def peer_device_statistics_fields(pd, statistics):
                ("unacked", str(pd["unacked"]))]
     if not details:
         return fields
-    db = pd["rs_db1_sectors"]
-    dt = pd["rs_dt1_ms"] or 1
-    fields.append(("dbdt1", "%.2f" % (db / dt * 1000.0 / 2048.0)))
-    fields.append(("eta", "%.0f" % (dt * 1e-3 * to_go / db) if db > 0 else "nan"))
+    fields.append(("dbdt1", "%.2f" % mib_per_s(pd["rs_db1_sectors"], pd["rs_dt1_ms"])))
+    fields.append(("eta", eta_text(pd, to_go)))
     return fields
 
 
@@ -296,19 +319,17 @@ def peer_device_json(pd):
               f"          \"rs-same-csum\": {pd['rs_same_csum']},\n")
         want = pd["rs_c_sync_rate"] / 1024.0 if pd["rs_c_sync_rate"] else 0.0
         s += "          \"want\": %.2f,\n" % want
-        db = pd["rs_db0_sectors"]
-        dt = pd["rs_dt0_ms"] or 1
-        s += "          \"db0/dt0 [MiB/s]\": %.2f,\n" % (db / dt * 1000.0 / 2048.0)
-        db = pd["rs_db1_sectors"]
-        dt = pd["rs_dt1_ms"] or 1
-        s += "          \"db1/dt1 [MiB/s]\": %.2f,\n" % (db / dt * 1000.0 / 2048.0)
-        eta = 987654321 if db <= 0 else dt * 1e-3 * to_go / db
+        s += "          \"db0/dt0 [MiB/s]\": %.2f,\n" % mib_per_s(pd["rs_db0_sectors"],
+                                                                   pd["rs_dt0_ms"])
+        s += "          \"db1/dt1 [MiB/s]\": %.2f,\n" % mib_per_s(pd["rs_db1_sectors"],
+                                                                   pd["rs_dt1_ms"])
+        eta = eta_seconds(pd, to_go)
+        eta = 987654321 if eta is None else eta
         s += "          \"estimated-seconds-to-finish\": %.0f,\n" % eta
-        db = pd["rs_total"] - to_go
-        dt = pd["rs_dt_start_ms"] - pd["rs_paused_ms"]
-        s += "          \"db/dt [MiB/s]\": %.2f,\n" % (db / (dt or 1) * 1000.0 / 2048.0)
+        s += "          \"db/dt [MiB/s]\": %.2f,\n" % mib_per_s(
+            pd["rs_total"] - to_go, pd["rs_dt_start_ms"] - pd["rs_paused_ms"])
         s += "          \"percent-resync-done\": %.2f\n" % (
-            0 if pd["rs_total"] == 0 else 100.0 * db / pd["rs_total"])
+            0 if pd["rs_total"] == 0 else done_percent(pd, to_go))
     return s + "        }"
 
 
@@ -453,7 +474,7 @@ def peer_device_text(w, pd, single, verbose, statistics, tty):
         indent = 8
         to_go = sectors_to_go(pd) if details else 0
         if details:
-            w(indent, " done:%.2f" % (100.0 * (pd["rs_total"] - to_go) / pd["rs_total"]))
+            w(indent, " done:%.2f" % done_percent(pd, to_go))
         if verbose or pd["resync_susp"] != "no":
             w(indent, f" resync-suspended:{pd['resync_susp']}")
         if statistics:
@@ -471,15 +492,11 @@ def peer_device_text(w, pd, single, verbose, statistics, tty):
                                     "rs_db0_sectors", "rs_dt1_ms", "rs_db1_sectors", "rs_failed",
                                     "rs_same_csum"):
                             w(indent, f" {key.replace('_', '-')}:{pd[key]}")
-                        db = pd["rs_total"] - to_go
-                        dt = pd["rs_dt_start_ms"] - pd["rs_paused_ms"]
-                        w(indent, " dbdt:%.2f" % (db / (dt or 1) * 1000.0 / 2048.0))
-                        w(indent, " dbdt0:%.2f" % (pd["rs_db0_sectors"] / (pd["rs_dt0_ms"] or 1)
-                                                   * 1000.0 / 2048.0))
-                    db = pd["rs_db1_sectors"]
-                    dt = pd["rs_dt1_ms"] or 1
-                    w(indent, " dbdt1:%.2f" % (db / dt * 1000.0 / 2048.0))
-                    w(indent, " eta:%s" % ("%.0f" % (dt * 1e-3 * to_go / db) if db > 0 else "nan"))
+                        w(indent, " dbdt:%.2f" % mib_per_s(
+                            pd["rs_total"] - to_go, pd["rs_dt_start_ms"] - pd["rs_paused_ms"]))
+                        w(indent, " dbdt0:%.2f" % mib_per_s(pd["rs_db0_sectors"], pd["rs_dt0_ms"]))
+                    w(indent, " dbdt1:%.2f" % mib_per_s(pd["rs_db1_sectors"], pd["rs_dt1_ms"]))
+                    w(indent, " eta:%s" % eta_text(pd, to_go))
     w(0, "\n")
 
 

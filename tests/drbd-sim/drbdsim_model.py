@@ -202,6 +202,109 @@ def bring_up(res, a):
     n.update(up=True, role="Secondary", standalone=[], open=0, auto_promoted=False, fail_io=False)
 
 
+def crash(res, a):
+    """A node that crashed comes back Secondary, with no openers."""
+    res["nodes"][a].update(role="Secondary", open=0, auto_promoted=False, fail_io=False)
+
+
+def disconnect(res, down, a, targets):
+    """drbdadm disconnect on a, from each peer in targets: a goes StandAlone (graceful)."""
+    n = res["nodes"][a]
+    for b in targets:
+        if b not in n["standalone"]:
+            n["standalone"].append(b)
+    reconcile(res, down, graceful={pair_key(a, b) for b in targets})
+
+
+def connect(res, down, a, targets, discard):
+    """drbdadm connect on a, to each peer in targets; with --discard-my-data (discard) a is
+    the split-brain victim and gives up what it wrote while apart."""
+    n = res["nodes"][a]
+    for b in targets:
+        if b in n["standalone"]:
+            n["standalone"].remove(b)
+        if discard:
+            diverged = res["diverged"].get(pair_key(a, b), [])
+            if a in diverged:
+                diverged.remove(a)
+    reconcile(res, down)
+
+
+OPEN_IO_FAILURES = "io-failures"  # a forced demotion left force-io-failures on
+OPEN_NO_AUTO_PROMOTE = "no-auto-promote"  # a Secondary, and auto-promote is off
+
+
+def open_device(res, down, a):
+    """drbd_open for writing: None, or why it fails (OPEN_IO_FAILURES, OPEN_NO_AUTO_PROMOTE
+    or the SS_ code of the refused auto-promotion).  A Secondary is auto-promoted."""
+    n = res["nodes"][a]
+    if n["fail_io"]:
+        return OPEN_IO_FAILURES
+    if n["role"] != "Primary":
+        if not res["auto_promote"]:
+            return OPEN_NO_AUTO_PROMOTE
+        code = promote(res, down, a, False)
+        if code < 0:
+            return code
+        n["auto_promoted"] = True
+    n["open"] += 1
+    reconcile(res, down)
+    return None
+
+
+def close_device(res, down, a):
+    """drbd_release of one opener (a must have one): the last close ends force-io-failures
+    and demotes again if the open promoted."""
+    n = res["nodes"][a]
+    n["open"] -= 1
+    if n["open"] == 0:
+        n["fail_io"] = False
+        if n["auto_promoted"] and n["role"] == "Primary":
+            n["role"] = "Secondary"  # auto-demote on the last close
+        n["auto_promoted"] = False
+    reconcile(res, down)
+
+
+# ------------------------------------------------------------------------------------------
+# Disks and scripted resyncs (res["syncs"]: {source, target, volumes, done})
+
+def set_disk(res, down, a, vols, state):
+    """Sets a's disk on vols to state; a scripted sync of a on those volumes ends."""
+    n = res["nodes"][a]
+    for vol in vols:
+        n["disks"][vol] = state
+        for rec in res["syncs"]:
+            if a in (rec["source"], rec["target"]) and vol in rec["volumes"]:
+                rec["volumes"].remove(vol)
+    res["syncs"] = [r for r in res["syncs"] if r["volumes"]]
+    reconcile(res, down)
+
+
+def start_sync(res, down, source, target, vols, done):
+    """Scripts a resync source → target of vols at done percent, replacing any between them."""
+    for rec in res["syncs"]:
+        if {rec["source"], rec["target"]} == {source, target}:
+            rec["volumes"] = [v for v in rec["volumes"] if v not in vols]
+    res["syncs"] = [r for r in res["syncs"] if r["volumes"]]
+    res["syncs"].append({"source": source, "target": target, "volumes": vols, "done": done})
+    for vol in vols:
+        res["nodes"][target]["disks"][vol] = "Inconsistent"
+    reconcile(res, down)
+
+
+def finish_syncs(res, down, target=None):
+    """The scripted resyncs (to target, or all) complete: their targets become UpToDate."""
+    keep = []
+    for rec in res["syncs"]:
+        if target not in (None, rec["target"]):
+            keep.append(rec)
+            continue
+        for vol in rec["volumes"]:
+            res["nodes"][rec["target"]]["disks"][vol] = UP_TO_DATE
+    res["syncs"] = keep
+    reconcile(res, down)
+
+
 def new_resource(name, nodes, minor, nvol, two_primaries, auto_promote, quorum, on_no_quorum,
                  diskless, size_kib, port, up):
     res = {

@@ -11,14 +11,16 @@ import os
 import re
 import sys
 import time
+from functools import partial
 
 from drbdsim_codes import (ERR_DISCARD_IMPOSSIBLE, ERR_INVALID_REQUEST, ERR_MESSAGES,
                            ERR_MINOR_OR_VOLUME_EXISTS, ERR_NET_CONFIGURED, ERR_RES_NOT_KNOWN,
                            RC_ADM_USAGE, RC_FAILURE, RC_OTHER, Fail, err)
 from drbdsim_formats import (change_lines, events2_objects, failure, state_change_failed,
                              status_json, status_text, timestamp_prefix)
-from drbdsim_model import (NODE_NAME, bring_up, connection_state, demote, is_up, node_id,
-                           pair_key, peers, promote, reconcile, take_down, views_for, volumes)
+from drbdsim_model import (NODE_NAME, bring_up, connect, connection_state, demote, disconnect,
+                           is_up, node_id, pair_key, peers, promote, reconcile, take_down,
+                           views_for, volumes)
 from drbdsim_store import Store
 
 # drbdadm --version of drbd-utils 9.22.0 on a DRBD 9.2.8 kernel
@@ -68,7 +70,7 @@ def load_up(store, name, node):
     return res
 
 
-def setup_role_change(node, cmd, args):
+def setup_role_change(cmd, node, args):
     opts, pos = parse_options(cmd, args, {"force": "force"})
     name = one_resource_arg(cmd, pos)
     force = opts.get("force", "yes") != "no" if "force" in opts else False
@@ -186,7 +188,7 @@ def setup_down(node, args):
     return rc
 
 
-def setup_connection_change(node, cmd, args):
+def setup_connection_change(cmd, node, args):
     opts, pos = parse_options(cmd, args, {"discard-my-data": "discard", "tentative": None,
                                           "force": None})
     if len(pos) != 2:
@@ -201,77 +203,19 @@ def setup_connection_change(node, cmd, args):
             return failure(name, ERR_INVALID_REQUEST, "unknown connection")
         n = res["nodes"][node]
         down = store.down_nodes()
-        key = pair_key(node, peer)
         if cmd == "connect":
             if peer not in n["standalone"]:
                 return failure(name, ERR_NET_CONFIGURED)
-            if "discard" in opts:
-                if n["role"] == "Primary":
-                    return failure(name, ERR_DISCARD_IMPOSSIBLE)
-                diverged = res["diverged"].get(key, [])
-                if node in diverged:
-                    diverged.remove(node)
-            n["standalone"].remove(peer)
-            reconcile(res, down)
+            if "discard" in opts and n["role"] == "Primary":
+                return failure(name, ERR_DISCARD_IMPOSSIBLE)
+            connect(res, down, node, [peer], "discard" in opts)
         else:
-            if peer not in n["standalone"]:
-                n["standalone"].append(peer)
-            reconcile(res, down, graceful={key})
+            disconnect(res, down, node, [peer])
         store.save(res)
     return 0
 
 
-def drbdsetup_main(node, argv):
-    if not argv or argv[0] in ("help", "--help", "-h"):
-        err("USAGE: drbdsetup command {arguments} [options]\n"
-            "Commands (simulated): status events2 primary secondary role cstate dstate down "
-            "connect disconnect")
-        return RC_OTHER
-    cmd, args = argv[0], argv[1:]
-    node = node or require_node()
-    if cmd == "status":
-        return setup_status(node, args)
-    if cmd == "events2":
-        return setup_events2(node, args)
-    if cmd in ("primary", "secondary"):
-        return setup_role_change(node, cmd, args)
-    if cmd == "role":
-        return setup_role(node, args)
-    if cmd == "cstate":
-        return setup_cstate(node, args)
-    if cmd == "dstate":
-        return setup_dstate(node, args)
-    if cmd == "down":
-        return setup_down(node, args)
-    if cmd in ("connect", "disconnect"):
-        return setup_connection_change(node, cmd, args)
-    err(f"drbdsetup: invalid command '{cmd}' (not simulated by drbdsim)")
-    return RC_OTHER
-
-
-def require_node():
-    node = os.environ.get("DRBDSIM_NODE", "")
-    if not node:
-        # Unset: the host name, if the simulated cluster has a node of that name (inside a
-        # vmha-lab node it is nodeK, as on a real cluster node), so that programs that cannot
-        # pass DRBDSIM_NODE (agents run by Pacemaker) still get their node's view.
-        node = os.uname().nodename
-        try:
-            with Store(exclusive=False) as store:
-                known = any(node in r["order"] for r in store.all())
-        except Fail:
-            known = False
-        if not known:
-            raise Fail(RC_OTHER, "drbdsim: DRBDSIM_NODE is not set (it names the node this "
-                                 "drbdsetup/drbdadm runs on, e.g. node1), and the host name "
-                                 f"'{node}' is no node of the simulated cluster")
-    if not NODE_NAME.match(node):
-        raise Fail(RC_OTHER, f"drbdsim: DRBDSIM_NODE={node} is not a valid node name")
-    return node
-
-
-# ------------------------------------------------------------------------------------------
-# drbdsetup events2: the initial dump, then polling the state for changes
+# events2: the initial dump, then (without --now) polling the state for changes
 
 def events2_snapshot(node, name, statistics):
     with Store(exclusive=False) as store:
@@ -309,6 +253,55 @@ def setup_events2(node, args):
                 out.write(line + "\n")
         out.flush()
         snap = new
+
+
+# The simulated drbdsetup commands, in the order the usage message lists them.
+SETUP_COMMANDS = {
+    "status": setup_status,
+    "events2": setup_events2,
+    "primary": partial(setup_role_change, "primary"),
+    "secondary": partial(setup_role_change, "secondary"),
+    "role": setup_role,
+    "cstate": setup_cstate,
+    "dstate": setup_dstate,
+    "down": setup_down,
+    "connect": partial(setup_connection_change, "connect"),
+    "disconnect": partial(setup_connection_change, "disconnect"),
+}
+
+
+def drbdsetup_main(node, argv):
+    if not argv or argv[0] in ("help", "--help", "-h"):
+        err("USAGE: drbdsetup command {arguments} [options]\n"
+            "Commands (simulated): " + " ".join(SETUP_COMMANDS))
+        return RC_OTHER
+    cmd, args = argv[0], argv[1:]
+    node = node or require_node()
+    if cmd not in SETUP_COMMANDS:
+        err(f"drbdsetup: invalid command '{cmd}' (not simulated by drbdsim)")
+        return RC_OTHER
+    return SETUP_COMMANDS[cmd](node, args)
+
+
+def require_node():
+    node = os.environ.get("DRBDSIM_NODE", "")
+    if not node:
+        # Unset: the host name, if the simulated cluster has a node of that name (inside a
+        # vmha-lab node it is nodeK, as on a real cluster node), so that programs that cannot
+        # pass DRBDSIM_NODE (agents run by Pacemaker) still get their node's view.
+        node = os.uname().nodename
+        try:
+            with Store(exclusive=False) as store:
+                known = any(node in r["order"] for r in store.all())
+        except Fail:
+            known = False
+        if not known:
+            raise Fail(RC_OTHER, "drbdsim: DRBDSIM_NODE is not set (it names the node this "
+                                 "drbdsetup/drbdadm runs on, e.g. node1), and the host name "
+                                 f"'{node}' is no node of the simulated cluster")
+    if not NODE_NAME.match(node):
+        raise Fail(RC_OTHER, f"drbdsim: DRBDSIM_NODE={node} is not a valid node name")
+    return node
 
 
 # ------------------------------------------------------------------------------------------
