@@ -37,7 +37,7 @@ ERR_MESSAGES = {
 }
 
 # Exit codes.  drbdsetup: 10 "Failure: (N)" / unknown object, 11 "State change failed",
-# 17 SS_NO_UP_TO_DATE_DISK, 20 usage and anything else (drbdsetup.c:940-975, drbd.md §2.5).
+# 17 SS_NO_UP_TO_DATE_DISK, 20 usage and anything else (drbdsetup.c:940-975, docs/drbd.md §5.3).
 # drbdadm: 1 E_USAGE (usage, resource not in the config), otherwise drbdsetup's code
 # (shared_main.h, drbdadm_main.c).
 RC_FAILURE = 10
