@@ -43,6 +43,20 @@ bool name_by_label(Job& job) {
   return true;
 }
 
+Result<bool> never_ran_here(Job& job, std::string_view meaning) {
+  const bool asked = job.target.ref || name_by_label(job);
+  if (!job.target.ref &&
+      ((!asked && job.target.config_state != ConfigState::missing) || !job.target.records_unreadable.empty())) {
+    return fail(ErrorKind::other, unnamed_and_unasked(job));
+  }
+  if (job.target.ref) return false;
+  // Nothing names a domain — no config (or one unusable past reading), no label, no record of a
+  // start or of a good read here since boot (HA_RSCTMP is emptied at boot): the config-missing rule.
+  job.log().info("{}; nothing else names its domain and there is no record of a start on this node since boot: {}",
+                 job.target.config_problem->reason, meaning);
+  return true;
+}
+
 std::string unnamed_and_unasked(const Job& job) {
   if (!job.target.records_unreadable.empty()) {
     return fmt::format(

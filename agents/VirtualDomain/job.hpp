@@ -129,6 +129,11 @@ void update_utilization(Job& job);
 /// When nothing else names the domain: adds the active domains libvirt shows labelled as this
 /// resource's (a migration brings its label along). False when libvirt could not be asked.
 bool name_by_label(Job& job);
+/// The config-missing rule, for monitor and stop: true when nothing names a domain (not the
+/// config, its records, nor a label libvirt was asked for) and the config is missing, so this
+/// node never ran it (logged with `meaning`); false when a domain is named; an error when the
+/// config is there but unusable and libvirt or the records cannot be asked.
+[[nodiscard]] Result<bool> never_ran_here(Job& job, std::string_view meaning);
 /// The reason monitor and stop give when a config is there but unusable, nothing else names the
 /// domain, and libvirt cannot be asked for a labelled one: no proof either way.
 [[nodiscard]] std::string unnamed_and_unasked(const Job& job);

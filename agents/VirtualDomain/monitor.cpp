@@ -64,20 +64,9 @@ Result<Status> without_libvirt(Job& job, const Error& why) {
 
 Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
-  const bool asked = job.target.ref || name_by_label(job);
-  if (!job.target.ref &&
-      ((!asked && job.target.config_state != ConfigState::missing) || !job.target.records_unreadable.empty())) {
-    return fail(ErrorKind::other, unnamed_and_unasked(job));
-  }
-  if (!job.target.ref) {
-    // Nothing names a domain — no config (or one unusable past reading), no record of a start
-    // or of a good read here since boot: the config-missing rule, this node never ran it.
-    job.log().info(
-        "{}; nothing else names its domain and there is no record of a start on this node since boot: "
-        "not running",
-        job.target.config_problem->reason);
-    return Status::not_running;
-  }
+  auto never_ran = never_ran_here(job, "not running");
+  VMHA_TRY(never_ran);
+  if (*never_ran) return Status::not_running;
   const auto found = find_running(job, job.query_deadline());
   if (!found) {
     const auto& error = found.error();

@@ -200,20 +200,9 @@ void save_definition(Job& job) {
 }
 
 Result<Status> stop(Job& job) {
-  const bool asked = job.target.ref || name_by_label(job);
-  if (!job.target.ref &&
-      ((!asked && job.target.config_state != ConfigState::missing) || !job.target.records_unreadable.empty())) {
-    return fail(ErrorKind::other, unnamed_and_unasked(job));
-  }
-  if (!job.target.ref) {
-    // Nothing names a domain and there is no record of a start here since boot (HA_RSCTMP is
-    // emptied at boot): the config-missing rule.
-    job.log().info(
-        "{}; nothing else names its domain and there is no record of a start on this node since boot: "
-        "nothing to stop",
-        job.target.config_problem->reason);
-    return Status::success;
-  }
+  auto never_ran = never_ran_here(job, "nothing to stop");
+  VMHA_TRY(never_ran);
+  if (*never_ran) return Status::success;
   for (const auto& name : job.target.names()) {
     VMHA_TRY(stop_name(job, name));
   }

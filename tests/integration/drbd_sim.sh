@@ -367,7 +367,7 @@ for name in snaps:
 IDENTITY = {"name", "conn-name", "peer-node-id", "minor", "backing_dev", "local", "peer"}
 # The constructed events2-9-connecting/standalone.txt say promotion_score:0 for a Primary with an
 # UpToDate disk, events2-9-diskless-client.txt 2 for a client with one UpToDate peer;
-# compute_promotion_info (drbdsetup_events2.c:520-580, drbd.md §2.8.3) gives 10101 and 1.
+# compute_promotion_info (drbdsetup_events2.c:520-580, docs/drbd.md §5.6) gives 10101 and 1.
 PROMOTION = {"may_promote", "promotion_score"}
 
 def comparable(objs, drop_paths, skip=()):
@@ -468,7 +468,7 @@ sync = json.loads(open(os.path.join(out, "syncsource.json")).read())[0]["connect
 check("syncsource: percent-resync-done, percent-in-sync and out-of-sync agree",
       sync["percent-resync-done"] == 37.5 and sync["percent-in-sync"] == 37.5
       and sync["out-of-sync"] == sync["rs-total"] // 2 * 5 // 8, f"{sync}")
-# status-9-quorum-lost.json has no ap-in-flight/rs-in-flight: drbd.md §2.7, "appear only when the
+# status-9-quorum-lost.json has no ap-in-flight/rs-in-flight: docs/drbd.md §5.5, "appear only when the
 # kernel provides them"; the simulated kernel always does.
 ql = json.loads(open(os.path.join(out, "quorum-lost.json")).read())[0]["connections"][0]
 qref = json.loads(fixture("status-9-quorum-lost.json"))[0]["connections"][0]

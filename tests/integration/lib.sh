@@ -59,6 +59,20 @@ start_lab() {
   uri=$("$lab" uri 1)
 }
 
+# run_agent <agent> <instance> <config> <action> [VAR=value...]: the agent as Pacemaker calls it
+# for a resource with a recurring monitor, on $uri with its records in $work/rsctmp (start_lab);
+# output dropped, errors left to the caller; returns the agent's status.
+run_agent() {
+  local program=$1 instance=$2 config=$3 action=$4
+  shift 4
+  env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE="$instance" OCF_RESOURCE_TYPE=VirtualDomain \
+    OCF_RESKEY_config="$config" OCF_RESKEY_hypervisor="$uri" HA_RSCTMP="$work/rsctmp" \
+    OCF_RESKEY_CRM_meta_timeout=20000 OCF_RESKEY_CRM_meta_interval=10000 \
+    OCF_RESKEY_autoset_utilization_cpu=false OCF_RESKEY_autoset_utilization_host_memory=false \
+    OCF_RESKEY_autoset_utilization_hv_memory=false HA_LOGFILE="$work/agent.log" "$@" \
+    "$program" "$action" >/dev/null
+}
+
 finish() {
   echo "$((checks - failures)) passed, $failures failed"
   [ "$failures" = 0 ]

@@ -22,12 +22,7 @@ sed -i 's/vm-linux/vm-absent/; /<uuid>/d' "$work/vm-absent.xml"
 run() {
   local domain=$1 action=$2
   shift 2
-  env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE="$domain" OCF_RESOURCE_TYPE=VirtualDomain \
-    OCF_RESKEY_config="$work/$domain.xml" OCF_RESKEY_hypervisor="$uri" HA_RSCTMP="$work/rsctmp" \
-    OCF_RESKEY_CRM_meta_timeout=20000 OCF_RESKEY_CRM_meta_interval=10000 \
-    OCF_RESKEY_autoset_utilization_cpu=false OCF_RESKEY_autoset_utilization_host_memory=false \
-    OCF_RESKEY_autoset_utilization_hv_memory=false HA_LOGFILE="$work/agent.log" "$@" \
-    "$agent" "$action" >/dev/null 2>>"$work/stderr.log"
+  run_agent "$agent" "$domain" "$work/$domain.xml" "$action" "$@" 2>>"$work/stderr.log"
 }
 rc_of() { run "$@"; echo $?; }
 state_of() { timeout 10 virsh -c "$uri" domstate "$1" 2>/dev/null | head -n 1; }

@@ -30,14 +30,7 @@ answer() { kill -USR2 "$fs_pid"; }
 
 # run <instance> <config> <action> [VAR=value...]: the agent as Pacemaker calls it; its status.
 run() {
-  local instance=$1 config=$2 action=$3
-  shift 3
-  env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE="$instance" OCF_RESOURCE_TYPE=VirtualDomain \
-    OCF_RESKEY_config="$config" OCF_RESKEY_hypervisor="$uri" HA_RSCTMP="$work/rsctmp" \
-    OCF_RESKEY_CRM_meta_timeout=20000 OCF_RESKEY_CRM_meta_interval=10000 \
-    OCF_RESKEY_autoset_utilization_cpu=false OCF_RESKEY_autoset_utilization_host_memory=false \
-    OCF_RESKEY_autoset_utilization_hv_memory=false HA_LOGFILE="$work/agent.log" "$@" \
-    "$agent" "$action" >/dev/null 2>"$work/stderr.txt"
+  run_agent "$agent" "$@" 2>"$work/stderr.txt"
   local rc=$?
   cat "$work/stderr.txt" >>"$work/stderr-all.txt"
   return "$rc"

@@ -38,6 +38,8 @@
 #include <string>
 #include <thread>
 
+#include "pid_file.hpp"
+
 namespace {
 
 // fuse_loop_mt adds a worker thread whenever all are busy, up to this many. A hung request holds
@@ -125,13 +127,7 @@ DIR* dir_handle(const fuse_file_info* fi) {
 // --- pid file and start-up
 
 bool write_pid_file(const std::string& path) {
-  const std::string text = std::to_string(getpid()) + "\n";
-  const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  if (close(fd) != 0 || !written) return false;
-  return rename(tmp.c_str(), path.c_str()) == 0;
+  return vmha::lab::write_pid_file(path, std::to_string(getpid()) + "\n");
 }
 
 // Runs in a worker when the kernel's INIT request arrives: the mount answers from now on.

@@ -29,6 +29,8 @@
 #include <sstream>
 #include <string>
 
+#include "pid_file.hpp"
+
 namespace {
 
 volatile sig_atomic_t g_child = 0;
@@ -58,13 +60,7 @@ std::string own_start_time() {
 bool write_pid_file(const std::string& path) {
   const std::string start = own_start_time();
   if (start.empty()) return false;
-  const std::string text = std::to_string(getpid()) + " " + start + "\n";
-  const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  if (close(fd) != 0 || !written) return false;
-  return rename(tmp.c_str(), path.c_str()) == 0;
+  return vmha::lab::write_pid_file(path, std::to_string(getpid()) + " " + start + "\n");
 }
 
 void close_inherited_fds() {
