@@ -22,6 +22,7 @@
 #include <fmt/core.h>
 
 #include "file_ops.hpp"
+#include "vmha/sys/unique_fd.hpp"
 
 namespace vmha::sys {
 namespace {
@@ -181,6 +182,7 @@ bool run_in_child(JobMemory& memory, Clock::time_point deadline) {
     return true;
   }
   int status = 0;
+  const UniqueFd owned_pidfd(pidfd);
   if (pidfd < 0) {
     if (!wait_without_pidfd(pid, deadline, status)) return false;
   } else {
@@ -191,12 +193,10 @@ bool run_in_child(JobMemory& memory, Clock::time_point deadline) {
       if (ready > 0) break;
       if (ready < 0) continue;  // EINTR (the child may also have written errno: any -1 is retried)
       syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-      close(pidfd);
       return false;
     }
     while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
     }
-    close(pidfd);
   }
   if (void* unused = nullptr; !spare_stack.compare_exchange_strong(unused, stack)) munmap(stack, kChildStack);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {  // killed half-way: nothing it did counts

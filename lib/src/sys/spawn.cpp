@@ -22,40 +22,15 @@
 
 #include "vmha/sys/environment.hpp"
 #include "vmha/sys/files.hpp"
+#include "vmha/sys/unique_fd.hpp"
 #include "vmha/text.hpp"
 
 namespace vmha::sys {
 namespace {
 
-/// A file descriptor owned by exactly one object.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  [[nodiscard]] int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 struct Pipe {
-  Fd read;
-  Fd write;
+  UniqueFd read;
+  UniqueFd write;
 };
 
 Result<Pipe> make_pipe() {
@@ -63,7 +38,7 @@ Result<Pipe> make_pipe() {
   if (pipe2(fds.data(), O_CLOEXEC) != 0) {
     return fail(ErrorKind::other, fmt::format("pipe: {}", std::strerror(errno)));
   }
-  return Pipe{Fd(fds[0]), Fd(fds[1])};
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 std::vector<std::string> child_environment(const Command& command) {
@@ -259,7 +234,7 @@ Result<Completion> PosixCommandRunner::run(const Command& command, Clock::time_p
   int exec_errno = 0;
   bool exec_pending = true;
 
-  Fd pidfd(pidfd_open(pid));
+  UniqueFd pidfd(pidfd_open(pid));
   Completion done;
   bool out_open = true;
   bool err_open = true;

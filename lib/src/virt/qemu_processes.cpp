@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 
 #include "vmha/sys/files.hpp"
+#include "vmha/sys/unique_fd.hpp"
 #include "vmha/text.hpp"
 
 namespace vmha::virt {
@@ -133,22 +134,17 @@ int pidfd_open(int pid) {
 /// A pidfd owned by one object.
 class PidFd {
  public:
-  explicit PidFd(int pid) : fd_(pidfd_open(pid)), error_(fd_ < 0 ? errno : 0) {}
-  PidFd(const PidFd&) = delete;
-  PidFd& operator=(const PidFd&) = delete;
-  ~PidFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
+  explicit PidFd(int pid) : fd_(pidfd_open(pid)), error_(fd_.valid() ? 0 : errno) {}
+  [[nodiscard]] int get() const { return fd_.get(); }
   [[nodiscard]] int error() const { return error_; }
   /// Whether the whole thread group has exited (waits up to `wait`).
   [[nodiscard]] bool exited(sys::Millis wait) const {
-    pollfd one{fd_, POLLIN, 0};
+    pollfd one{fd_.get(), POLLIN, 0};
     return poll(&one, 1, static_cast<int>(std::min<long long>(wait.count(), INT_MAX))) > 0;
   }
 
  private:
-  int fd_;
+  sys::UniqueFd fd_;
   int error_;
 };
 
@@ -244,7 +240,8 @@ Result<void> ProcQemuProcesses::kill_pid(const DomainRef& domain, int pid, const
 }
 
 std::optional<std::string> ProcQemuProcesses::daemon_instance() {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  const sys::UniqueFd connection(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  const int fd = connection.get();
   if (fd < 0) return std::nullopt;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -265,7 +262,6 @@ std::optional<std::string> ProcQemuProcesses::daemon_instance() {
       }
     }
   }
-  ::close(fd);
   return instance;
 }
 

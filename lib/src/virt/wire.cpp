@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 
 #include "classify.hpp"
+#include "vmha/sys/unique_fd.hpp"
 
 namespace vmha::virt {
 namespace {
@@ -179,21 +180,20 @@ class Connection {
 
  private:
   void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
+    fd_.reset();
     open_ = false;
     connected_ = false;
   }
 
   Result<void> connect_socket() {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0) return fail(ErrorKind::other, fmt::format("socket: {}", std::strerror(errno)));
+    fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd_.valid()) return fail(ErrorKind::other, fmt::format("socket: {}", std::strerror(errno)));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (path_.size() >= sizeof(address.sun_path)) return fail(wire_error("socket path too long"));
     std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
     // On a unix socket connect completes at once; EAGAIN is a full backlog: not accepting.
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 && errno != EINPROGRESS) {
+    if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 && errno != EINPROGRESS) {
       return fail(
           wire_error(fmt::format("cannot connect to {}: {}", path_, std::strerror(errno)), ErrorKind::unreachable));
     }
@@ -295,7 +295,7 @@ class Connection {
   }
 
   Result<void> wait_for(short events, const ocf::Deadline& deadline) {
-    pollfd one{fd_, events, 0};
+    pollfd one{fd_.get(), events, 0};
     const auto left = static_cast<int>(deadline.remaining().count());
     const int ready = left <= 0 ? 0 : ::poll(&one, 1, left);
     if (ready == 0) {
@@ -308,7 +308,7 @@ class Connection {
   Result<void> send_all(const std::vector<char>& data, const ocf::Deadline& deadline) {
     std::size_t sent = 0;
     while (sent < data.size()) {
-      const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      const ssize_t n = ::send(fd_.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
       if (n > 0) {
         sent += static_cast<std::size_t>(n);
         continue;
@@ -326,7 +326,7 @@ class Connection {
     std::string out(count, '\0');
     std::size_t got = 0;
     while (got < count) {
-      const ssize_t n = ::recv(fd_, out.data() + got, count - got, 0);
+      const ssize_t n = ::recv(fd_.get(), out.data() + got, count - got, 0);
       if (n > 0) {
         got += static_cast<std::size_t>(n);
         continue;
@@ -341,7 +341,7 @@ class Connection {
   }
 
   std::string path_;
-  int fd_ = -1;
+  sys::UniqueFd fd_;
   bool connected_ = false;    ///< the socket is connected
   bool open_ = false;         ///< authenticated and CONNECT_OPEN answered
   bool daemon_said_ = false;  ///< the last failure was the daemon's own error reply
