@@ -12,7 +12,7 @@
 
 #include <fmt/core.h>
 
-#include "vmha/ocf/metadata.hpp"
+#include "vmha/ocf/metadata_xml.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include "vmha/drbd/guard.hpp"
 #include "vmha/drbd/source.hpp"
 #include "vmha/ocf/agent.hpp"
-#include "vmha/virt/domain_xml.hpp"
+#include "vmha/virt/domain.hpp"
 #include "vmha/virt/hypervisor.hpp"
 #include "vmha/virt/qemu_processes.hpp"
 

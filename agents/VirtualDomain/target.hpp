@@ -12,7 +12,6 @@
 #include "VirtualDomain/records.hpp"
 #include "vmha/result.hpp"
 #include "vmha/virt/domain.hpp"
-#include "vmha/virt/domain_xml.hpp"
 
 namespace vmha::agents {
 

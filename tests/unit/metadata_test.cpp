@@ -8,7 +8,7 @@
 
 #include "VirtualDomain/virtual_domain.hpp"
 #include "support/catch.hpp"
-#include "vmha/ocf/metadata.hpp"
+#include "vmha/ocf/metadata_xml.hpp"
 
 using vmha::agents::VirtualDomain_metadata;
 using vmha::ocf::ParamType;

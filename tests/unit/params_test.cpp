@@ -1,5 +1,6 @@
 #include "vmha/ocf/params.hpp"
 #include "support/catch.hpp"
+#include "vmha/ocf/metadata_xml.hpp"
 
 using vmha::ocf::parse_metadata;
 using vmha::ocf::read_params;

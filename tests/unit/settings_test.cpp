@@ -3,6 +3,7 @@
 #include "VirtualDomain/virtual_domain.hpp"
 #include "support/catch.hpp"
 #include "vmha/virt/hypervisor.hpp"
+#include "vmha/ocf/metadata_xml.hpp"
 
 using vmha::sys::MapEnvironment;
 

@@ -3,6 +3,7 @@
 #include "support/catch.hpp"
 #include "support/fakes.hpp"
 #include "vmha/ocf/trace.hpp"
+#include "vmha/ocf/metadata_xml.hpp"
 
 using vmha::ocf::trace_target;
 using vmha::sys::MapEnvironment;

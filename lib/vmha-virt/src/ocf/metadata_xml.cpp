@@ -1,6 +1,6 @@
 #include <fmt/core.h>
 
-#include "vmha/ocf/metadata.hpp"
+#include "vmha/ocf/metadata_xml.hpp"
 #include "vmha/ocf/values.hpp"
 #include "vmha/xml/document.hpp"
 

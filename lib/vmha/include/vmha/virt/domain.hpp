@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vmha::virt {
 
@@ -73,5 +74,33 @@ struct DomainFacts {
   bool persistent = false;
   bool active = false;
 };
+
+/// What the agents read of a domain XML (parsed by domain_xml.hpp, in libvmha-virt).
+struct DiskSource {
+  std::string type;    ///< file, block, network, volume, dir
+  std::string device;  ///< disk, cdrom, floppy, lun
+  std::string path;    ///< file= or dev= (or dir=); empty for network and volume disks
+  std::string pool;    ///< for type='volume'
+  std::string volume;  ///< for type='volume'
+  std::string target;  ///< target dev, e.g. vda
+};
+
+struct DomainXml {
+  std::string name;
+  std::string uuid;      ///< canonical lower-case, or empty when the XML has none
+  std::string type;      ///< domain type: kvm, qemu, …
+  std::string emulator;  ///< devices/emulator
+  std::uint64_t memory_kib = 0;
+  unsigned vcpus = 0;
+  std::vector<DiskSource> disks;
+  std::vector<std::string> networks;  ///< interface type='network' sources
+  std::vector<std::string> pools;     ///< storage pools of volume disks
+  std::string label;                  ///< the resource its vmha label names, or empty
+
+  [[nodiscard]] DomainRef ref() const { return DomainRef{name, uuid}; }
+};
+
+/// The namespace of vmha's label in a domain's <metadata>: <vmha:resource name="…"/>.
+inline constexpr std::string_view kLabelNamespace = "urn:vmha:resource:1";
 
 }  // namespace vmha::virt

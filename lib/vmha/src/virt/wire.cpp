@@ -15,7 +15,7 @@
 
 #include <fmt/core.h>
 
-#include "classify.hpp"
+#include "vmha/virt/classify.hpp"
 #include "vmha/sys/unique_fd.hpp"
 
 namespace vmha::virt {

@@ -1,4 +1,4 @@
-#include "classify.hpp"
+#include "vmha/virt/classify.hpp"
 
 #include <libvirt/virterror.h>  // the error code constants only; nothing is linked
 

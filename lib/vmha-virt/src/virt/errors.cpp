@@ -1,6 +1,6 @@
 #include "errors.hpp"
 
-#include "classify.hpp"
+#include "vmha/virt/classify.hpp"
 
 #include <libvirt/virterror.h>
 

@@ -45,9 +45,4 @@ struct Metadata {
   [[nodiscard]] bool advertises(std::string_view action_name) const { return action(action_name) != nullptr; }
 };
 
-/// Parses meta-data XML (in libvmha-virt: it needs libxml2). Agents get their meta-data
-/// already parsed, as a table generated from the XML at build time. Content types: string, integer, boolean; "time" and
-/// "second" (the DTD's and metadata.rng's names) are durations.
-[[nodiscard]] Result<Metadata> parse_metadata(std::string_view xml);
-
 }  // namespace vmha::ocf
