@@ -34,7 +34,7 @@ Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job) {
   return devices;
 }
 
-Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& target) {
+Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& destination) {
   const auto devices = drbd_devices(job);
   VMHA_TRY(devices);
   if (devices->empty()) return std::vector<drbd::Finding>{};
@@ -47,8 +47,9 @@ Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& ta
   }
   auto selection = drbd::select(*all, *devices);
   for (const auto* resource : selection.resources) {
-    auto found = target.empty() ? drbd::check_start(*resource, job.settings.drbd_allow_two_primaries)
-                                : drbd::check_migration(*resource, target, job.settings.drbd_allow_two_primaries);
+    auto found = destination.empty()
+                     ? drbd::check_start(*resource, job.settings.drbd_allow_two_primaries)
+                     : drbd::check_migration(*resource, destination, job.settings.drbd_allow_two_primaries);
     selection.findings.insert(selection.findings.end(), found.begin(), found.end());
     job.log().debug("DRBD {}", drbd::describe(*resource));
   }

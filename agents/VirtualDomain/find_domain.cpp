@@ -22,8 +22,7 @@ Result<std::optional<Sighting>> find_running(Job& job, const ocf::Deadline& dead
   for (const auto& name : job.target.names()) {
     auto state = read_state(job, name, deadline);
     VMHA_TRY(state);
-    if (*state && (*state)->state != virt::DomainState::shut_off)
-      return std::optional<Sighting>{Sighting{name, **state}};
+    if (!virt::is_gone(*state)) return std::optional<Sighting>{Sighting{name, **state}};
   }
   return std::optional<Sighting>{};
 }

@@ -102,9 +102,9 @@ struct Connections {
 
 /// The DRBD devices behind the domain: drbd_resources, else its disks; none when DRBD is off.
 [[nodiscard]] Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job);
-/// What DRBD forbids: before a start (`target` empty) or a migration to `target`. Reads the
+/// What DRBD forbids: before a start (`destination` empty) or a migration to the node `destination`. Reads the
 /// state at most once; no DRBD device, no read. Errors: DRBD unreadable (5 when not installed).
-[[nodiscard]] Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& target = {});
+[[nodiscard]] Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& destination = {});
 /// The findings as one exit reason.
 [[nodiscard]] std::string drbd_refusal(std::string_view action, const std::vector<drbd::Finding>& findings);
 

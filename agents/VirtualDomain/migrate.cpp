@@ -140,7 +140,7 @@ class Steering final : public virt::MigrationWatcher {
 };
 
 bool is_running(const std::optional<virt::StateInfo>& state) {
-  return state && (state->state == DomainState::running || state->state == DomainState::blocked);
+  return state && virt::is_executing(state->state);
 }
 
 /// After a failed migration: where is the domain? The reason says it either way.

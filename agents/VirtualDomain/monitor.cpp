@@ -38,7 +38,7 @@ Result<Status> judge(const Job& job, const Sighting& seen) {
 
 /// libvirtd did not answer: decide from this node's QEMU pid files and /proc. "Not running"
 /// needs every name positively gone.
-Result<Status> without_libvirt(Job& job, const Error& why) {
+Result<Status> judge_by_processes(Job& job, const Error& why) {
   if (job.processes == nullptr) {
     return fail(why.kind, fmt::format("{}; no local evidence for this URI", why.reason));
   }
@@ -72,7 +72,7 @@ Result<Status> monitor(Job& job) {
     const auto& error = found.error();
     if (error.kind == ErrorKind::denied) return fail(ErrorKind::denied, error.reason);
     if (error.kind == ErrorKind::unreachable || error.kind == ErrorKind::timed_out) {
-      return without_libvirt(job, error);
+      return judge_by_processes(job, error);
     }
     return fail(error.kind, error.reason);
   }
@@ -89,20 +89,6 @@ Result<Status> monitor(Job& job) {
   VMHA_TRY(run_monitor_scripts(job));
   if (!probe) update_utilization(job);  // probes never write to the CIB
   return Status::success;
-}
-
-Result<void> run_monitor_scripts(Job& job) {
-  for (const auto& script : job.settings.monitor_scripts) {
-    auto done = job.services.runner.run(sys::Command({script}), job.deadline().at());
-    if (!done) return fail(ErrorKind::other, fmt::format("monitor script {}: {}", script, done.error().reason));
-    if (!done->succeeded()) {
-      std::string said = done->err.empty() ? done->out : done->err;
-      said = said.substr(0, said.find('\n'));
-      return fail(ErrorKind::other, fmt::format("monitor script {} failed ({}){}{}", script, done->describe(),
-                                                said.empty() ? "" : ": ", said));
-    }
-  }
-  return {};
 }
 
 }  // namespace vmha::agents

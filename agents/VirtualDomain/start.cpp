@@ -10,8 +10,6 @@ namespace {
 using ocf::Status;
 using virt::DomainState;
 
-constexpr std::chrono::milliseconds kScriptRetry{500};
-
 Error failed(const Error& error, std::string_view doing) {
   return with_reason(error, fmt::format("{}: {}", doing, error.reason));
 }
@@ -23,7 +21,7 @@ Result<void> wait_running(Job& job) {
     if (!state) return fail(failed(state.error(), "waiting for the domain to run"));
     if (*state) {
       const auto s = (*state)->state;
-      if (s == DomainState::running || s == DomainState::blocked) return {};
+      if (virt::is_executing(s)) return {};
       if (s == DomainState::shut_off || s == DomainState::crashed) {
         return fail(ErrorKind::other, fmt::format("domain {} is {} right after its start", job.target.ref->label(),
                                                   virt::describe(**state)));
@@ -192,15 +190,6 @@ Result<bool> restore_saved(Job& job) {
 }
 
 }  // namespace
-
-/// Monitor scripts must pass before start counts as done; they are retried until the deadline.
-Result<void> wait_scripts(Job& job) {
-  for (;;) {
-    auto passed = run_monitor_scripts(job);
-    if (passed || job.deadline().expired()) return passed;
-    job.deadline().sleep(kScriptRetry);
-  }
-}
 
 Result<Status> start(Job& job) {
   if (job.target.config_problem) return fail(*job.target.config_problem);

@@ -20,7 +20,7 @@ constexpr std::chrono::milliseconds kExitGrace{2'000};
 constexpr std::chrono::milliseconds kLandingPoll{500};
 
 bool is_gone(const Result<std::optional<virt::StateInfo>>& state) {
-  return state && (!state->has_value() || (*state)->state == DomainState::shut_off);
+  return state && virt::is_gone(*state);
 }
 
 bool libvirt_away(const Error& error) {
@@ -28,7 +28,7 @@ bool libvirt_away(const Error& error) {
 }
 
 /// libvirtd cannot answer: settle it with this node's QEMU process, killing it if needed.
-Result<void> without_libvirt(Job& job, const virt::DomainRef& ref, const Error& why) {
+Result<void> stop_by_processes(Job& job, const virt::DomainRef& ref, const Error& why) {
   if (job.processes == nullptr) {
     return fail(why.kind, fmt::format("{}; no local evidence for this URI", why.reason));
   }
@@ -78,7 +78,7 @@ Result<void> verify(Job& job, const virt::DomainRef& ref, std::string_view how, 
     return {};
   }
   if (!state) {
-    if (libvirt_away(state.error())) return without_libvirt(job, ref, state.error());
+    if (libvirt_away(state.error())) return stop_by_processes(job, ref, state.error());
     return fail(ErrorKind::other, fmt::format("cannot verify the stop: {}", state.error().reason));
   }
   // libvirt answered that it still runs: nothing else overrules that.
@@ -125,7 +125,7 @@ Result<void> stop_name(Job& job, const virt::DomainRef& ref) {
     return {};
   }
   if (!state) {
-    if (libvirt_away(state.error())) return without_libvirt(job, ref, state.error());
+    if (libvirt_away(state.error())) return stop_by_processes(job, ref, state.error());
     return fail(with_reason(state.error(), fmt::format("cannot stop: {}", state.error().reason)));
   }
   const auto current = (*state)->state;
@@ -143,7 +143,7 @@ Result<void> stop_name(Job& job, const virt::DomainRef& ref) {
     const auto budget = job.deadline().remaining();
     const auto reserve = std::min<std::chrono::milliseconds>(job.settings.destroy_reserve, budget / 2);
     const auto done = graceful(job, ref, job.deadline().keep_back(reserve));
-    if (!done) return without_libvirt(job, ref, done.error());
+    if (!done) return stop_by_processes(job, ref, done.error());
     if (*done) return verify(job, ref, "a graceful shutdown", before);
     job.log().warning("domain {} did not shut down gracefully in {} ms: destroying it", ref.label(),
                       (budget - reserve).count());
@@ -152,7 +152,7 @@ Result<void> stop_name(Job& job, const virt::DomainRef& ref) {
   const auto destroy_by = job.processes != nullptr ? job.deadline().keep_back(kFallbackReserve) : job.deadline();
   auto destroyed = job.hypervisor->destroy(ref, destroy_by);
   if (!destroyed) {
-    if (libvirt_away(destroyed.error())) return without_libvirt(job, ref, destroyed.error());
+    if (libvirt_away(destroyed.error())) return stop_by_processes(job, ref, destroyed.error());
     if (destroyed.error().kind != ErrorKind::not_found && destroyed.error().kind != ErrorKind::invalid) {
       job.log().warning("destroy of {} failed: {}", ref.label(), destroyed.error().reason);
     }
@@ -180,25 +180,6 @@ Result<void> wait_for_landing(Job& job, const std::string& why) {
 }
 
 }  // namespace
-
-/// save_config_on_stop: the current definition replaces the config file, atomically.
-void save_definition(Job& job) {
-  const auto xml = job.hypervisor->definition(*job.target.ref, job.query_deadline());
-  if (!xml || !virt::parse_domain_xml(*xml)) {
-    job.log().warning("config not saved: {}", xml ? "libvirt returned an unreadable definition" : xml.error().reason);
-    return;
-  }
-  if (auto saved = job.services.files.replace(job.settings.config, *xml, job.query_deadline().at()); !saved) {
-    job.log().warning("config not saved: {}", saved.error().reason);
-    return;
-  }
-  job.log().info("definition of {} saved to {}", job.target.ref->label(), job.settings.config);
-  if (!job.settings.sync_config) return;
-  auto done = job.services.runner.run(sys::Command({"csync2", "-x", job.settings.config}), job.query_deadline().at());
-  if (!done || !done->succeeded()) {
-    job.log().warning("csync2 -x {} failed: {}", job.settings.config, done ? done->describe() : done.error().reason);
-  }
-}
 
 Result<Status> stop(Job& job) {
   auto never_ran = never_ran_here(job, "nothing to stop");

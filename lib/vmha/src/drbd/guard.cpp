@@ -100,19 +100,19 @@ std::vector<Finding> check_start(const Resource& r, bool dual_primary) {
   return out;
 }
 
-std::vector<Finding> check_migration(const Resource& r, std::string_view target, bool allow_two_primaries) {
+std::vector<Finding> check_migration(const Resource& r, std::string_view destination, bool allow_two_primaries) {
   std::vector<Finding> out;
   const auto add = [&](std::string why) { out.push_back({r.name, fmt::format("{}: {}", describe(r), why)}); };
   for (const auto& v : r.volumes) {
     if (v.disk != DiskState::uptodate) add(fmt::format("volume {} is {} here", v.number, to_string(v.disk)));
   }
-  const Peer* peer = r.peer(target);
+  const Peer* peer = r.peer(destination);
   if (peer == nullptr) {
-    add(fmt::format("no DRBD connection to {} (its DRBD host name must be the node name)", target));
+    add(fmt::format("no DRBD connection to {} (its DRBD host name must be the node name)", destination));
     return out;
   }
   if (peer->connection != ConnectionState::connected) {
-    add(fmt::format("the connection to {} is {}", target, to_string(peer->connection)));
+    add(fmt::format("the connection to {} is {}", destination, to_string(peer->connection)));
     return out;
   }
   for (const auto& v : peer->volumes) {
@@ -120,15 +120,15 @@ std::vector<Finding> check_migration(const Resource& r, std::string_view target,
       add(fmt::format("volume {} is resyncing ({}{})", v.volume, to_string(v.replication),
                       v.resync_percent ? fmt::format(", {:.1f}% done", *v.resync_percent) : ""));
     } else if (v.disk != DiskState::uptodate) {
-      add(fmt::format("{}'s volume {} is {}, not UpToDate", target, v.volume, to_string(v.disk)));
+      add(fmt::format("{}'s volume {} is {}, not UpToDate", destination, v.volume, to_string(v.disk)));
     }
   }
-  if (peer->volumes.empty()) add(fmt::format("{} reports no volumes", target));
+  if (peer->volumes.empty()) add(fmt::format("{} reports no volumes", destination));
   if (peer->role != Role::primary && !allow_two_primaries) {
     add(
         fmt::format("{} is {} and dual-primary is not allowed: run a promotable clone with promoted-max=2, or set "
                     "drbd_allow_two_primaries=true for a resource with allow-two-primaries and auto-promote",
-                    target, to_string(peer->role)));
+                    destination, to_string(peer->role)));
   }
   return out;
 }

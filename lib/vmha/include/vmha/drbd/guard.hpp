@@ -49,9 +49,9 @@ struct Selection {
 /// Pacemaker alone keeps the VM on one node.
 [[nodiscard]] std::vector<Finding> check_start(const Resource& resource, bool dual_primary = false);
 
-/// Migration pre-flight towards `target`: connected to it, its disks UpToDate, no resync,
-/// and dual-primary possible — the target already Primary, or `allow_two_primaries`.
-[[nodiscard]] std::vector<Finding> check_migration(const Resource& resource, std::string_view target,
+/// Migration pre-flight towards `destination`: connected to it, its disks UpToDate, no resync,
+/// and dual-primary possible — the destination already Primary, or `allow_two_primaries`.
+[[nodiscard]] std::vector<Finding> check_migration(const Resource& resource, std::string_view destination,
                                                    bool allow_two_primaries);
 
 /// "r0 (Secondary, disk UpToDate, peer node2 Primary/UpToDate)"

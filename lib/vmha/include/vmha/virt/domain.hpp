@@ -21,6 +21,11 @@ enum class DomainState {
   pm_suspended = 7,
 };
 
+/// The guest executes: running, or blocked on a resource.
+[[nodiscard]] constexpr bool is_executing(DomainState state) noexcept {
+  return state == DomainState::running || state == DomainState::blocked;
+}
+
 /// A state with libvirt's reason code for it (virDomainRunningReason, virDomainPausedReason…).
 struct StateInfo {
   DomainState state = DomainState::no_state;
@@ -64,6 +69,11 @@ struct DomainRef {
   [[nodiscard]] std::string label() const { return uuid.empty() ? name : name + " (" + uuid + ")"; }
   bool operator==(const DomainRef&) const = default;
 };
+
+/// libvirt's word that nothing of the domain runs: no such domain, or one shut off.
+[[nodiscard]] inline bool is_gone(const std::optional<StateInfo>& state) noexcept {
+  return !state || state->state == DomainState::shut_off;
+}
 
 /// Facts read from a defined or running domain.
 struct DomainFacts {
