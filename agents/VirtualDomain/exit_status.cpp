@@ -13,7 +13,7 @@ struct Row {
   ErrorKind kind;
   Status monitor;  ///< monitor, status and probes
   Status start;    ///< start and migrate_from: a failure moves the resource elsewhere
-  Status stop;     ///< stop and migrate_to: any failure fences the node; never 7
+  Status stop;     ///< stop (any failure fences the node) and migrate_to (a failure means a stop); never 7
   Status other;    ///< validate-all, unknown actions, the dispatcher's own checks
 };
 

@@ -69,6 +69,8 @@ std::optional<Result<ocf::Status>> fast_monitor(const ocf::Request& request, con
   auto records = records_for(request, services);
   auto target = recorded_target(*settings, records, services, request.deadline, kConfigLookTime);
   if (!target) return std::nullopt;
+  // The identity names the domain, so the monitor never needs to ask libvirt for a label, which
+  // only the full agent can (Job::hypervisor is null here).
   auto reader = virt::make_wire_reader(daemon->socket);
   virt::ProcQemuProcesses processes(std::move(*daemon));
   Job job = make_job(request, services, *settings, Connections{*reader, nullptr, &processes, nullptr},

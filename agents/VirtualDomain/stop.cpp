@@ -4,7 +4,6 @@
 #include <fmt/core.h>
 
 #include "VirtualDomain/job.hpp"
-#include "vmha/virt/domain_xml.hpp"
 
 namespace vmha::agents {
 namespace {

@@ -155,6 +155,18 @@ TEST_CASE("the agent's status or error is the exit code", "[dispatch]") {
   CHECK(failed.last_reason() == "destroy failed");
 }
 
+TEST_CASE("a failure never exits 0 or 7, whatever the agent's table says", "[dispatch]") {
+  vmha::test::FakeServices fakes;
+  fakes.env.set("OCF_RESKEY_config", "/c.xml");
+  auto lying = probe_agent(vmha::fail(vmha::ErrorKind::not_found, "gone?"));
+  lying.exit_status = [](std::string_view, const vmha::Error&) { return vmha::ocf::Status::not_running; };
+  CHECK(run(fakes, {"stop"}, lying).rc == 1);
+  lying.exit_status = [](std::string_view, const vmha::Error&) { return vmha::ocf::Status::success; };
+  CHECK(run(fakes, {"monitor"}, lying).rc == 1);
+  lying.exit_status = nullptr;
+  CHECK(run(fakes, {"stop"}, lying).rc == 1);
+}
+
 TEST_CASE("trace_ra turns on tracing with an environment dump", "[dispatch]") {
   vmha::test::FakeServices fakes;
   fakes.log.debug = false;

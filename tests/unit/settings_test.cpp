@@ -2,8 +2,8 @@
 #include "VirtualDomain/settings.hpp"
 #include "VirtualDomain/virtual_domain.hpp"
 #include "support/catch.hpp"
-#include "vmha/virt/hypervisor.hpp"
 #include "vmha/ocf/metadata_xml.hpp"
+#include "vmha/virt/hypervisor.hpp"
 
 using vmha::sys::MapEnvironment;
 

@@ -2,8 +2,8 @@
 
 #include "support/catch.hpp"
 #include "support/fakes.hpp"
-#include "vmha/ocf/trace.hpp"
 #include "vmha/ocf/metadata_xml.hpp"
+#include "vmha/ocf/trace.hpp"
 
 using vmha::ocf::trace_target;
 using vmha::sys::MapEnvironment;

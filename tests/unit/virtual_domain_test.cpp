@@ -259,6 +259,14 @@ TEST_CASE("start with a backing file makes the overlay and defines the domain", 
   CHECK(h.world.domains.at("vm1").persistent);
 }
 
+TEST_CASE("start without qemu-img for a backing file fails with 1, as before: validate-all says 5", "[vd][start]") {
+  AgentHarness h;
+  h.fakes.env.set("OCF_RESKEY_backingfile", "/var/lib/images/base.qcow2");
+  const auto outcome = h.run("start");  // the fake runner knows no program: "not scripted"
+  CHECK(outcome.rc == 1);
+  CHECK_FALSE(h.world.runs("vm1"));
+}
+
 TEST_CASE("stop shuts a cooperative guest down gracefully", "[vd][stop]") {
   AgentHarness h;
   h.fakes.env.set("OCF_RESKEY_shutdown_mode", "acpi");

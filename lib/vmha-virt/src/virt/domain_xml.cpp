@@ -70,7 +70,7 @@ DiskSource read_disk(xmlNodePtr disk) {
   }
   out.pool = xml::attribute(source, "pool").value_or("");
   out.volume = xml::attribute(source, "volume").value_or("");
-  out.target = xml::attribute(xml::child(disk, "target"), "dev").value_or("");
+  out.target_dev = xml::attribute(xml::child(disk, "target"), "dev").value_or("");
   return out;
 }
 

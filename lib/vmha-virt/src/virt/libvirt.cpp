@@ -24,8 +24,8 @@ void ignore_error(void* /*opaque*/, virErrorPtr /*error*/) {}
 // A hung call leaves its worker behind; this many replacements are tried per process.
 constexpr int kMaxWorkers = 3;
 
-// The live metadata that labels a domain as a resource's: <vmha:resource name="..."/>.
-constexpr const char* kLabelNamespace = "urn:vmha:resource:1";
+// The live metadata that labels a domain as a resource's: <vmha:resource name="..."/>, in
+// virt::kLabelNamespace (a view of a string literal: its data() ends in a NUL, as libvirt needs).
 constexpr const char* kLabelPrefix = "vmha";
 
 std::string xml_escaped(std::string_view text) {
@@ -215,7 +215,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Result<void> label(const DomainRef& ref, const std::string& resource, const ocf::Deadline& deadline) override {
     const std::string element = fmt::format("<resource name=\"{}\"/>", xml_escaped(resource));
     return with_domain("label domain", ref, deadline, [element](virDomainPtr d) {
-      return virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, element.c_str(), kLabelPrefix, kLabelNamespace,
+      return virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, element.c_str(), kLabelPrefix, kLabelNamespace.data(),
                                   VIR_DOMAIN_AFFECT_LIVE);
     });
   }
@@ -233,7 +233,7 @@ class LibvirtHypervisor final : public Hypervisor {
           const std::string wanted = fmt::format("name=\"{}\"", xml_escaped(resource));
           std::vector<DomainRef> found;
           for (const auto& domain : domains) {
-            char* element = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT, kLabelNamespace,
+            char* element = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT, kLabelNamespace.data(),
                                                  VIR_DOMAIN_AFFECT_LIVE);
             if (element == nullptr) {
               // Unlabelled, or gone meanwhile: fine. Anything else (a broken connection) leaves

@@ -32,6 +32,7 @@ std::string last_error_text() {
 
 }  // namespace
 
+// Every failure is ErrorKind::malformed: the text is not an XML document vmha accepts.
 Result<Document> Document::parse(std::string_view text, std::string_view what, ParseLimits limits) {
   silence_libxml();
   if (text.size() > limits.max_bytes) {

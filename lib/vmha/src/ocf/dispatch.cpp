@@ -37,7 +37,10 @@ int finish(std::string_view action, const Error& error, const AgentDefinition& a
   services.log.write(sys::LogLevel::error, error.reason);
   write_exit_reason(err, error.reason,
                     services.env.non_empty("OCF_EXIT_REASON_PREFIX").value_or(std::string(kExitReasonPrefix)));
-  return exit_code(agent.exit_status(action, error));
+  // A failure is never success or "not running", whatever a table says; no table is 1.
+  const Status status = agent.exit_status != nullptr ? agent.exit_status(action, error) : Status::err_generic;
+  if (status == Status::success || status == Status::not_running) return exit_code(Status::err_generic);
+  return exit_code(status);
 }
 
 }  // namespace

@@ -15,8 +15,8 @@
 
 #include <fmt/core.h>
 
-#include "vmha/virt/classify.hpp"
 #include "vmha/sys/unique_fd.hpp"
+#include "vmha/virt/classify.hpp"
 
 namespace vmha::virt {
 namespace {

@@ -47,7 +47,7 @@ class CommandRunner {
   /// Runs `command` and returns by `deadline`, whatever it does: its process group gets
   /// SIGTERM, then SIGKILL term_grace later, early enough to be reaped before the deadline.
   /// Anything left in its group when it ends is killed too. An error means it could not be
-  /// started at all (not found: err_installed).
+  /// started at all (a program not found is ErrorKind::not_installed).
   [[nodiscard]] virtual Result<Completion> run(const Command& command, Clock::time_point deadline) = 0;
 };
 

@@ -87,12 +87,12 @@ struct DomainFacts {
 
 /// What the agents read of a domain XML (parsed by domain_xml.hpp, in libvmha-virt).
 struct DiskSource {
-  std::string type;    ///< file, block, network, volume, dir
-  std::string device;  ///< disk, cdrom, floppy, lun
-  std::string path;    ///< file= or dev= (or dir=); empty for network and volume disks
-  std::string pool;    ///< for type='volume'
-  std::string volume;  ///< for type='volume'
-  std::string target;  ///< target dev, e.g. vda
+  std::string type;        ///< file, block, network, volume, dir
+  std::string device;      ///< disk, cdrom, floppy, lun
+  std::string path;        ///< file= or dev= (or dir=); empty for network and volume disks
+  std::string pool;        ///< for type='volume'
+  std::string volume;      ///< for type='volume'
+  std::string target_dev;  ///< the guest's device name (<target dev=…>), e.g. vda
 };
 
 struct DomainXml {
