@@ -12,7 +12,6 @@ namespace vmha::agents {
 namespace {
 
 using ocf::Status;
-using virt::DomainState;
 
 constexpr sys::Millis kTick{250};             ///< how often the migration is looked at
 constexpr sys::Millis kProgressEvery{5'000};  ///< how often its progress is logged
