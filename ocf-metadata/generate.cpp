@@ -1,8 +1,9 @@
 // Build tool: turns ocf-metadata/<agent>.xml into C++ — the XML text, embedded for meta-data,
 // and the parsed table the agent reads its parameters, defaults and timeouts from. The XML
 // stays the single source; the agents never need libxml2 to learn their own parameters.
-// A header names every parameter as a constant, so a misspelt name fails the build.
-// usage: vmha-metadata-gen <agent.xml> <out.cpp> <out-parameters.hpp> <agent-name>
+// A header names every parameter as a constant, so a misspelt name fails the build; the manual
+// page ocf_vmha_<agent>(7) is written from the same XML.
+// usage: vmha-metadata-gen <agent.xml> <out.cpp> <out-parameters.hpp> <out.7> <agent-name>
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include "man_page.hpp"
 #include "vmha/ocf/metadata_xml.hpp"
 
 namespace {
@@ -49,8 +51,8 @@ std::string type_name(vmha::ocf::ParamType type) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s <agent.xml> <out.cpp> <out-parameters.hpp> <agent-name>\n", argv[0]);
+  if (argc != 6) {
+    std::fprintf(stderr, "usage: %s <agent.xml> <out.cpp> <out-parameters.hpp> <out.7> <agent-name>\n", argv[0]);
     return 2;
   }
   std::ifstream in(argv[1], std::ios::binary);
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: %s\n", argv[1], md.error().reason.c_str());
     return 1;
   }
-  const std::string name = argv[4];
+  const std::string name = argv[5];
   for (const auto& p : md->params) {
     if (!valid_identifier(p.name)) {
       std::fprintf(stderr, "%s: parameter name '%s' is not a C++ identifier\n", argv[1], p.name.c_str());
@@ -104,5 +106,12 @@ int main(int argc, char** argv) {
   }
   header += fmt::format("\n}}  // namespace vmha::agents::{}_param\n", name);
   std::ofstream(argv[3], std::ios::binary) << header;
+
+  const auto page = man_page(xml, *md, name);
+  if (!page) {
+    std::fprintf(stderr, "%s: %s\n", argv[1], page.error().reason.c_str());
+    return 1;
+  }
+  std::ofstream(argv[4], std::ios::binary) << *page;
   return 0;
 }

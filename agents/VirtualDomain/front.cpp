@@ -22,7 +22,7 @@ constexpr std::chrono::milliseconds kConfigLookTime{2'000};
 
 /// A person's command line (--help, --version, flags): the full agent answers it.
 ocf::CommandLine flags_to_full_agent(const std::vector<std::string>& args, std::string_view /*agent*/,
-                                     std::string_view /*version*/, std::FILE* /*out*/, std::FILE* err) {
+                                     const ocf::Metadata& /*metadata*/, std::FILE* /*out*/, std::FILE* err) {
   const Error failed = ocf::hand_over_command_line(full_agent_path(), args);
   ocf::write_exit_reason(err, failed.reason);
   return ocf::CommandLine{{}, ocf::exit_code(exit_status("", failed))};

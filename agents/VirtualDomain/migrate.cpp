@@ -190,8 +190,7 @@ Result<Status> migrate_to(Job& job) {
   // there does (a config unusable on that node).
   label_domain(job, ref);
   const ocf::Deadline abort_at = job.deadline().keep_back(abort_reserve(job.deadline()));
-  job.log().info("migrating {} to {} ({}{}{})", ref.label(), target, request->destination,
-                 request->migrate_uri.empty() ? "" : ", data over ", request->migrate_uri);
+  job.log().info("migrating {} to {}: {}", ref.label(), target, describe(*request));
   Steering steering(job, abort_at);
   auto migrated = job.hypervisor->migrate(ref, *request, job.deadline(), steering);
   const auto call_time = steering.elapsed();

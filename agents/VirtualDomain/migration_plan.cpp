@@ -1,6 +1,9 @@
 #include "VirtualDomain/migration_plan.hpp"
 
-#include <fmt/core.h>
+#include <array>
+#include <vector>
+
+#include <fmt/format.h>
 
 namespace vmha::agents {
 
@@ -76,6 +79,44 @@ Result<virt::MigrationRequest> plan_migration(const MigrationSettings& m, std::s
   request.parallel_connections = m.options.parallel_connections;
   request.listen_address = m.options.listen_address;
   return request;
+}
+
+std::string describe(const virt::MigrationRequest& request) {
+  struct Named {
+    virt::MigrateFlag flag;
+    std::string_view name;
+  };
+  static constexpr std::array<Named, 16> kFlags{{{virt::migrate_live, "live"},
+                                                 {virt::migrate_peer2peer, "peer2peer"},
+                                                 {virt::migrate_tunnelled, "tunnelled"},
+                                                 {virt::migrate_persist_dest, "persist-dest"},
+                                                 {virt::migrate_undefine_source, "undefine-source"},
+                                                 {virt::migrate_paused, "paused"},
+                                                 {virt::migrate_non_shared_disk, "copy-storage-all"},
+                                                 {virt::migrate_non_shared_inc, "copy-storage-inc"},
+                                                 {virt::migrate_change_protection, "change-protection"},
+                                                 {virt::migrate_unsafe, "unsafe"},
+                                                 {virt::migrate_compressed, "compressed"},
+                                                 {virt::migrate_abort_on_error, "abort-on-error"},
+                                                 {virt::migrate_auto_converge, "auto-converge"},
+                                                 {virt::migrate_postcopy, "postcopy"},
+                                                 {virt::migrate_tls, "tls"},
+                                                 {virt::migrate_parallel, "parallel"}}};
+  std::vector<std::string_view> flags;
+  for (const auto& named : kFlags) {
+    if ((request.flags & named.flag) != 0) flags.push_back(named.name);
+  }
+  const auto or_default = [](std::uint64_t value, std::string_view unit) {
+    return value == 0 ? std::string("default") : fmt::format("{} {}", value, unit);
+  };
+  return fmt::format(
+      "destination {}, data over {}, bandwidth {}, max downtime {}, compression {}, parallel connections {}, "
+      "flags {}",
+      request.destination, request.migrate_uri.empty() ? "the destination's choice" : request.migrate_uri,
+      or_default(request.bandwidth_mib, "MiB/s"), or_default(request.max_downtime_ms, "ms"),
+      request.compression.empty() ? std::string("default") : fmt::format("{}", fmt::join(request.compression, ",")),
+      request.parallel_connections == 0 ? std::string("default") : std::to_string(request.parallel_connections),
+      flags.empty() ? std::string("none") : fmt::format("{}", fmt::join(flags, ",")));
 }
 
 }  // namespace vmha::agents

@@ -32,4 +32,9 @@ namespace vmha::agents {
 [[nodiscard]] Result<virt::MigrationRequest> plan_migration(const MigrationSettings& m, std::string_view local_uri,
                                                             std::string_view target);
 
+/// What a migration will apply, for the log and an admin: destination, data URI, bandwidth,
+/// maximum downtime, compression, parallel connections and the libvirt flags, each with
+/// "default" where the hypervisor chooses.
+[[nodiscard]] std::string describe(const virt::MigrationRequest& request);
+
 }  // namespace vmha::agents

@@ -113,6 +113,10 @@ TEST_CASE("the migration request carries every parameter", "[migration]") {
   CHECK(request->bandwidth_mib == 100);
   CHECK(request->max_downtime_ms == 300);
   CHECK(request->compression == std::vector<std::string>{"xbzrle"});
+  CHECK(vmha::agents::describe(*request) ==
+        "destination qemu+tcp://node2-mig/system, data over tcp://node2-mig, bandwidth 100 MiB/s, max downtime "
+        "300 ms, compression xbzrle, parallel connections default, flags "
+        "live,peer2peer,unsafe,compressed,auto-converge,postcopy");
   CHECK_FALSE(vmha::agents::plan_migration(m, "qemu:///system", ""));  // no target node
 }
 
@@ -147,6 +151,8 @@ TEST_CASE("migrate_to moves a running domain and verifies it left", "[migration]
   CHECK(request.bandwidth_mib == 50);
   CHECK(request.max_downtime_ms == 200);  // handed over before the migration starts
   CHECK((request.flags & virt::migrate_live) != 0);
+  // What it applied is in the log, for an admin who set it.
+  CHECK(nodes.source.fakes.log.contains(vmha::sys::LogLevel::info, "bandwidth 50 MiB/s, max downtime 200 ms"));
   // Then Pacemaker stops the source: at once, with 0.
   const auto stopped = nodes.source.run("stop");
   CHECK(stopped.rc == 0);

@@ -8,13 +8,47 @@
 
 namespace vmha::ocf {
 
+namespace {
+
+std::string type_name(ParamType type) {
+  switch (type) {
+    case ParamType::string: return "string";
+    case ParamType::integer: return "integer";
+    case ParamType::boolean: return "boolean";
+    case ParamType::duration: return "time";
+  }
+  return "string";
+}
+
+/// The actions and parameters of the meta-data, and where the manual is.
+std::string reference(std::string_view agent, const Metadata& metadata) {
+  std::string text = "\nActions (default timeout; interval):\n";
+  for (const auto& action : metadata.actions) {
+    text += fmt::format("  {:<14} {} ms{}\n", action.name, action.timeout.count(),
+                        action.interval ? fmt::format("; every {} ms", action.interval->count()) : std::string());
+  }
+  text += "\nParameters (OCF_RESKEY_<name>):\n";
+  for (const auto& param : metadata.params) {
+    std::string facts = type_name(param.type);
+    if (param.default_value) facts += fmt::format(", default '{}'", *param.default_value);
+    if (param.required) facts += ", required";
+    text += fmt::format("  {:<32} {}\n", param.name, facts);
+  }
+  text += fmt::format("\nWhat each parameter does: man 7 ocf_vmha_{}\n", agent);
+  return text;
+}
+
+}  // namespace
+
 CommandLine read_flags_with_cli11(const std::vector<std::string>& args, std::string_view agent,
-                                  std::string_view version, std::FILE* out, std::FILE* err) {
+                                  const Metadata& metadata, std::FILE* out, std::FILE* err) {
+  const std::string_view version = metadata.version;
   CLI::App app{fmt::format("{}: an OCF resource agent of vmha. Pacemaker runs it as '{} <action>', with its "
                            "parameters in OCF_RESKEY_* variables; '{} usage' lists the actions.",
                            agent, agent, agent),
                std::string(agent)};
   app.allow_extras();  // the contract: ignore everything after the action
+  app.footer(reference(agent, metadata));
   app.set_version_flag("--version", fmt::format("{} (vmha) {}", agent, version));
   CommandLine cli;
   app.add_option("action", cli.action, "the OCF action: start, stop, monitor, meta-data, ...");

@@ -24,10 +24,10 @@ constexpr std::string_view kUsage = "usage";
 
 /// The action, as Pacemaker passes it (nothing to parse), else what the agent's flag reader
 /// makes of a person's command line.
-CommandLine read_command_line(const std::vector<std::string>& args, const AgentDefinition& agent,
-                              std::string_view version, std::FILE* out, std::FILE* err) {
+CommandLine read_command_line(const std::vector<std::string>& args, const AgentDefinition& agent, std::FILE* out,
+                              std::FILE* err) {
   if (args.size() >= 2 && !args[1].empty() && args[1].front() != '-') return CommandLine{args[1], std::nullopt};
-  if (agent.read_flags != nullptr) return agent.read_flags(args, agent.name, version, out, err);
+  if (agent.read_flags != nullptr) return agent.read_flags(args, agent.name, *agent.metadata, out, err);
   return CommandLine{args.size() >= 2 ? args[1] : std::string(), std::nullopt};
 }
 
@@ -58,8 +58,7 @@ int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent,
              std::FILE* out, std::FILE* err) {
   const auto started = action_started(services.clock, services.env);
   const Metadata* metadata = agent.metadata;
-  const std::string version = metadata->version;
-  const CommandLine cli = read_command_line(args, agent, version, out, err);
+  const CommandLine cli = read_command_line(args, agent, out, err);
   if (cli.exit_now) return *cli.exit_now;
 
   if (cli.action == kMetaData) {  // first, and never fails: no root, daemon or parameters needed

@@ -64,7 +64,7 @@ struct CommandLine {
 
 /// Reads a command line a person typed, with flags. Pacemaker never passes any.
 using FlagReader = CommandLine (*)(const std::vector<std::string>& args, std::string_view agent,
-                                   std::string_view version, std::FILE* out, std::FILE* err);
+                                   const Metadata& metadata, std::FILE* out, std::FILE* err);
 
 /// The agent's one table from a failed action to its exit code (the dispatcher's own failures,
 /// such as a malformed parameter or an unknown action, go through it too).

@@ -4,11 +4,14 @@
 #pragma once
 
 #include "vmha/ocf/agent.hpp"
+#include "vmha/ocf/metadata.hpp"
 
 namespace vmha::ocf {
 
 /// A FlagReader: the action as a positional argument, --help and --version answered.
+/// --help lists the actions with their timeouts and the parameters with their types and
+/// defaults, from the meta-data, and names the manual page.
 [[nodiscard]] CommandLine read_flags_with_cli11(const std::vector<std::string>& args, std::string_view agent,
-                                                std::string_view version, std::FILE* out, std::FILE* err);
+                                                const Metadata& metadata, std::FILE* out, std::FILE* err);
 
 }  // namespace vmha::ocf
