@@ -108,6 +108,9 @@ struct Connections {
 /// The findings as one exit reason.
 [[nodiscard]] std::string drbd_refusal(std::string_view action, const std::vector<drbd::Finding>& findings);
 
+/// On a host run by systemd: a drop-in (written when missing or changed) makes the host's
+/// shutdown stop Pacemaker, and so its VMs, before libvirt's daemons (never fails the caller).
+void order_host_shutdown(Job& job);
 /// save_config_on_stop: the current definition replaces the config file (never fails the caller).
 void save_definition(Job& job);
 /// Monitor scripts must pass: retried until the deadline.

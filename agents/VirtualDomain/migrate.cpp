@@ -260,6 +260,7 @@ Result<Status> migrate_from(Job& job) {
                             ref.label(), written.error().reason));
   }
   label_domain(job, ref);
+  order_host_shutdown(job);
   VMHA_TRY(wait_scripts(job));
   if (job.settings.save_config) save_definition(job);
   job.log().info("domain {} runs here after its migration from {}", ref.label(),

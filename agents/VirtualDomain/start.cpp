@@ -201,6 +201,7 @@ Result<Status> start(Job& job) {
   if (auto survivor = recorded_survivor(job)) {
     return fail(ErrorKind::other, fmt::format("{}: not started beside it", survivor->detail));
   }
+  order_host_shutdown(job);
   const auto& ref = *job.target.ref;
   auto state = read_state(job, job.query_deadline());
   if (!state) return fail(failed(state.error(), "cannot start"));
