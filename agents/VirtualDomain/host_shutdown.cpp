@@ -5,6 +5,8 @@
 // daemons makes the shutdown stop Pacemaker first. The stock agent writes the same drop-ins and
 // runs daemon-reload on every start; with many VMs that overloads dbus, so this writes the file
 // only when it is missing or differs (once per boot: /run is emptied at boot).
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "VirtualDomain/job.hpp"
@@ -21,15 +23,20 @@ constexpr std::string_view kDropInText =
     "# Written by ocf:vmha:VirtualDomain (start, migrate_from). Pacemaker starts after this target and\n"
     "# so stops before it: on shutdown it migrates or stops the VMs before libvirt's daemons stop.\n"
     "[Unit]\n"
-    "After=libvirtd.service virtqemud.service virtlogd.service\n"
+    "After=libvirtd.service virtqemud.service virtlogd.service virtlockd.service libvirt-guests.service\n"
     "Wants=virt-guest-shutdown.target\n";
 
-void run_systemctl(Job& job, std::vector<std::string> argv) {
+/// The longest one systemctl call may take: a daemon-reload on a busy host is slow.
+constexpr std::chrono::milliseconds kSystemctlTime{20'000};
+
+bool run_systemctl(Job& job, std::vector<std::string> argv) {
   argv.insert(argv.begin(), "systemctl");
-  const auto done = job.services.runner.run(sys::Command(argv), job.query_deadline().at());
+  const auto done = job.services.runner.run(sys::Command(argv), job.deadline().within(kSystemctlTime).at());
   if (!done || !done->succeeded()) {
     job.log().warning("{} failed: {}", fmt::join(argv, " "), done ? done->describe() : done.error().reason);
+    return false;
   }
+  return true;
 }
 
 }  // namespace
@@ -52,10 +59,16 @@ void order_host_shutdown(Job& job) {
     return;
   }
   job.log().info("{} written: the host's shutdown stops Pacemaker before libvirt's daemons", kDropIn);
-  run_systemctl(job, {"daemon-reload"});
   // Wants= takes effect when the target starts, which it did at Pacemaker's start: start what it
   // now wants (the stock agent does the same), without waiting for systemd's job.
-  run_systemctl(job, {"start", "--no-block", "virt-guest-shutdown.target"});
+  if (run_systemctl(job, {"daemon-reload"}) &&
+      run_systemctl(job, {"start", "--no-block", "virt-guest-shutdown.target"})) {
+    return;
+  }
+  // Not in effect: without the file the next start or migrate_from tries again.
+  if (auto removed = files.remove(std::string(kDropIn), job.query_deadline().at()); !removed) {
+    job.log().warning("cannot remove {} for a later retry: {}", kDropIn, removed.error().reason);
+  }
 }
 
 }  // namespace vmha::agents

@@ -110,9 +110,10 @@ std::string describe(const virt::MigrationRequest& request) {
     return value == 0 ? std::string("default") : fmt::format("{} {}", value, unit);
   };
   return fmt::format(
-      "destination {}, data over {}, bandwidth {}, max downtime {}, compression {}, parallel connections {}, "
+      "destination {}, data over {}{}, bandwidth {}, max downtime {}, compression {}, parallel connections {}, "
       "flags {}",
       request.destination, request.migrate_uri.empty() ? "the destination's choice" : request.migrate_uri,
+      request.listen_address.empty() ? std::string() : fmt::format(" (listening on {})", request.listen_address),
       or_default(request.bandwidth_mib, "MiB/s"), or_default(request.max_downtime_ms, "ms"),
       request.compression.empty() ? std::string("default") : fmt::format("{}", fmt::join(request.compression, ",")),
       request.parallel_connections == 0 ? std::string("default") : std::to_string(request.parallel_connections),

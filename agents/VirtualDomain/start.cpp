@@ -201,7 +201,6 @@ Result<Status> start(Job& job) {
   if (auto survivor = recorded_survivor(job)) {
     return fail(ErrorKind::other, fmt::format("{}: not started beside it", survivor->detail));
   }
-  order_host_shutdown(job);
   const auto& ref = *job.target.ref;
   auto state = read_state(job, job.query_deadline());
   if (!state) return fail(failed(state.error(), "cannot start"));
@@ -220,6 +219,7 @@ Result<Status> start(Job& job) {
                                   ref.label(), written.error().reason));
         }
         label_domain(job, ref);
+        order_host_shutdown(job);
         return Status::success;
       case DomainState::crashed:
       case DomainState::pm_suspended:
@@ -250,6 +250,7 @@ Result<Status> start(Job& job) {
   }
   VMHA_TRY(wait_running(job));
   label_domain(job, ref);
+  order_host_shutdown(job);  // once the VM runs: its start matters more than a later reboot's order
   VMHA_TRY(wait_scripts(job));
   virt::DomainRef started = ref;
   if (auto facts = job.domains.facts(ref, job.query_deadline()); facts && started.uuid.empty())

@@ -32,7 +32,7 @@ check "--version names vmha" sh -c "'$agent' --version | grep -q '(vmha)'"
 params=$(env -i "$agent" meta-data | xmllint --xpath '//parameter/@name' - | sed 's/ name="\([^"]*\)"/\1\n/g')
 help=$("$agent" --help)
 check "the meta-data names the parameters to look for" test "$(wc -w <<<"$params")" -gt 30
-check "--help lists every action with its timeout" sh -c "echo \"\$1\" | grep -Eq '^  migrate_to +120000 ms'" _ "$help"
+check "--help lists every action with its timeout" sh -c "echo \"\$1\" | grep -Eq '^  migrate_to +120s'" _ "$help"
 every_param_in() { local p; for p in $params; do grep -q "$p" <<<"$1" || { echo "     missing: $p"; return 1; }; done; }
 check "--help lists every parameter of the meta-data" every_param_in "$help"
 check "--help names the manual page" grep -q "man 7 ocf_vmha_VirtualDomain" <<<"$help"

@@ -28,7 +28,8 @@ TEST_CASE("host shutdown: with systemd, start writes the drop-in once and reload
   REQUIRE(h.run("start").rc == 0);
   const auto text = h.fakes.files.read(kDropIn, 4096, h.fakes.clock.now() + std::chrono::seconds(1));
   REQUIRE(text);
-  CHECK(text->text.find("[Unit]\nAfter=libvirtd.service virtqemud.service virtlogd.service\n"
+  CHECK(text->text.find("[Unit]\nAfter=libvirtd.service virtqemud.service virtlogd.service virtlockd.service "
+                        "libvirt-guests.service\n"
                         "Wants=virt-guest-shutdown.target\n") != std::string::npos);
   CHECK(h.fakes.files.mode(kDropIn).value_or(0) == 0644U);  // systemd reads drop-ins as anyone may
   CHECK(h.fakes.runner.ran == std::vector<std::vector<std::string>>{kReload, kStartTarget});
@@ -66,12 +67,28 @@ TEST_CASE("host shutdown: a drop-in that cannot be written only warns; the start
   CHECK(h.fakes.log.contains(vmha::sys::LogLevel::warning, "cannot order the host's shutdown"));
 }
 
-TEST_CASE("host shutdown: a failing systemctl only warns", "[vd][systemd]") {
+TEST_CASE("host shutdown: a failing systemctl only warns, and the next start tries again", "[vd][systemd]") {
   AgentHarness h;
   h.fakes.files.make_directory("/run/systemd/system");
   REQUIRE(h.run("start").rc == 0);  // the fake runner knows no systemctl
   CHECK(h.world.runs("vm1"));
   CHECK(h.fakes.log.contains(vmha::sys::LogLevel::warning, "systemctl daemon-reload failed"));
+  CHECK_FALSE(h.fakes.files.exists(kDropIn));  // not in effect: not left as if it were
+  REQUIRE(h.run("stop").rc == 0);
+  h.fakes.runner.ran.clear();
+  script_systemctl(h);
+  REQUIRE(h.run("start").rc == 0);
+  CHECK(h.fakes.runner.ran == std::vector<std::vector<std::string>>{kReload, kStartTarget});
+  CHECK(h.fakes.files.exists(kDropIn));
+}
+
+TEST_CASE("host shutdown: a start that finds the domain running orders it too", "[vd][systemd]") {
+  AgentHarness h;
+  h.fakes.files.make_directory("/run/systemd/system");
+  h.world.add("vm1", kUuid, {vmha::virt::DomainState::running, 1}, false);
+  script_systemctl(h);
+  REQUIRE(h.run("start").rc == 0);
+  CHECK(h.fakes.runner.ran == std::vector<std::vector<std::string>>{kReload, kStartTarget});
 }
 
 TEST_CASE("host shutdown: migrate_from orders it too", "[vd][systemd][migration]") {
@@ -83,4 +100,5 @@ TEST_CASE("host shutdown: migrate_from orders it too", "[vd][systemd][migration]
   script_systemctl(h);
   REQUIRE(h.run("migrate_from").rc == 0);
   CHECK(h.fakes.files.exists(kDropIn));
+  CHECK(h.fakes.runner.ran == std::vector<std::vector<std::string>>{kReload, kStartTarget});
 }

@@ -20,12 +20,17 @@ std::string type_name(ParamType type) {
   return "string";
 }
 
+/// A duration as the meta-data, crm and pcs write it: "90s", "500ms".
+std::string duration(sys::Millis value) {
+  return value.count() % 1000 == 0 ? fmt::format("{}s", value.count() / 1000) : fmt::format("{}ms", value.count());
+}
+
 /// The actions and parameters of the meta-data, and where the manual is.
 std::string reference(std::string_view agent, const Metadata& metadata) {
   std::string text = "\nActions (default timeout; interval):\n";
   for (const auto& action : metadata.actions) {
-    text += fmt::format("  {:<14} {} ms{}\n", action.name, action.timeout.count(),
-                        action.interval ? fmt::format("; every {} ms", action.interval->count()) : std::string());
+    text += fmt::format("  {:<14} {}{}\n", action.name, duration(action.timeout),
+                        action.interval ? fmt::format("; every {}", duration(*action.interval)) : std::string());
   }
   text += "\nParameters (OCF_RESKEY_<name>):\n";
   for (const auto& param : metadata.params) {
