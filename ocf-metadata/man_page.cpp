@@ -118,6 +118,7 @@ Result<std::string> man_page(std::string_view xml_text, const Metadata& md, cons
       facts += fmt::format(", default {}", spec->default_value->empty() ? "\"\"" : *spec->default_value);
     if (spec->required) facts += ", required";
     if (spec->unique) facts += ", unique";
+    if (spec->reloadable) facts += ", reloadable";
     out += ".TP\n";
     out += fmt::format("\\fB{}\\fR (\\fI{}\\fR)\n", name, roff_line(facts));
     out += roff_line(description(node, "shortdesc")) + "\n";

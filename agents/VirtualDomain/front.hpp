@@ -11,8 +11,8 @@
 
 namespace vmha::agents {
 
-/// The embedded ocf-metadata/VirtualDomain.xml and its parsed table.
-extern const std::string_view VirtualDomain_metadata;
+/// The embedded ocf-metadata/VirtualDomain.xml (OCF 1.1 and 1.0 forms) and its parsed table.
+extern const ocf::MetadataText VirtualDomain_metadata;
 [[nodiscard]] const ocf::Metadata& VirtualDomain_metadata_table();
 
 [[nodiscard]] ocf::AgentDefinition virtual_domain_front();

@@ -99,6 +99,7 @@ struct Connections {
 [[nodiscard]] Result<ocf::Status> validate(Job& job);
 [[nodiscard]] Result<ocf::Status> migrate_to(Job& job);
 [[nodiscard]] Result<ocf::Status> migrate_from(Job& job);
+[[nodiscard]] Result<ocf::Status> reload_agent(Job& job);
 
 /// The DRBD devices behind the domain: drbd_resources, else its disks; none when DRBD is off.
 [[nodiscard]] Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job);

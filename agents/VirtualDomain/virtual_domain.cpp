@@ -58,6 +58,7 @@ Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   if (action == "validate-all") return validate(job);
   if (action == "migrate_to") return migrate_to(job);
   if (action == "migrate_from") return migrate_from(job);
+  if (action == "reload-agent") return reload_agent(job);
   return fail(ErrorKind::unsupported, fmt::format("{}: not implemented in this release of vmha", action));
 }
 

@@ -60,8 +60,28 @@ TEST_CASE("meta-data needs nothing and always succeeds", "[dispatch]") {
   vmha::test::FakeServices fakes;  // empty environment: no OCF_ROOT, no parameters
   const auto outcome = run(fakes, {"meta-data", "ignored", "--also-ignored"});
   CHECK(outcome.rc == 0);
-  CHECK(outcome.out == vmha::agents::VirtualDomain_metadata);
+  CHECK(outcome.out == vmha::agents::VirtualDomain_metadata.ocf_1_0);
   CHECK(outcome.err.empty());
+}
+
+TEST_CASE("meta-data is OCF 1.1 for a caller that speaks it, else the OCF 1.0 form", "[dispatch]") {
+  const auto [major, minor, ocf_1_1] = GENERATE(table<std::string, std::string, bool>({
+      {"1", "1", true},  // Pacemaker 2.1
+      {"1", "2", true},
+      {"2", "0", true},
+      {"1", "0", false},  // Pacemaker 2.0 and older
+      {"", "", false},    // ocf-tester, a person
+      {"1", "", false},
+      {"one", "1", false},
+  }));
+  vmha::test::FakeServices fakes;
+  if (!major.empty()) fakes.env.set("OCF_RA_VERSION_MAJOR", major);
+  if (!minor.empty()) fakes.env.set("OCF_RA_VERSION_MINOR", minor);
+  const auto outcome = run(fakes, {"meta-data"});
+  INFO("OCF_RA_VERSION " << major << "." << minor);
+  CHECK(outcome.rc == 0);
+  const auto& text = vmha::agents::VirtualDomain_metadata;
+  CHECK(outcome.out == (ocf_1_1 ? text.ocf_1_1 : text.ocf_1_0));
 }
 
 TEST_CASE("actions, parameters and errors map to OCF exit codes", "[dispatch]") {
@@ -69,7 +89,7 @@ TEST_CASE("actions, parameters and errors map to OCF exit codes", "[dispatch]") 
       GENERATE(table<std::vector<std::string>, std::map<std::string, std::string>, int, std::string>({
           {std::vector<std::string>{}, MapEnvironment::Vars{}, 3, "no action given"},
           {{"bogus"}, MapEnvironment::Vars{}, 3, "bogus: action not supported"},
-          {{"reload-agent"}, {{"OCF_RESKEY_config", "/c.xml"}}, 3, "reload-agent: action not supported"},
+          {{"reload"}, {{"OCF_RESKEY_config", "/c.xml"}}, 3, "reload: action not supported"},
           {{"validate-all"}, MapEnvironment::Vars{}, 6, "required parameter 'config' is not set"},
           {{"validate-all"},
            {{"OCF_RESKEY_config", "/c.xml"}},

@@ -1,5 +1,7 @@
 // The embedded meta-data: complete, compatible with ocf:heartbeat:VirtualDomain, and valid
-// for every consumer's validator (ocf-tester's DTD, resource-agents' RNG, pcs's RNGs).
+// for every consumer's validator: the OCF 1.0 form for ocf-tester's DTD, resource-agents' RNG
+// and pcs's 1.0 schema, the OCF 1.1 form (reloadable, reload-agent) for pcs's 1.1 schema.
+#include <algorithm>
 #include <filesystem>
 
 #include <libxml/parser.h>
@@ -16,7 +18,13 @@ using vmha::ocf::ParamType;
 namespace {
 
 const vmha::ocf::Metadata& metadata() {
-  static const auto parsed = vmha::ocf::parse_metadata(VirtualDomain_metadata);
+  static const auto parsed = vmha::ocf::parse_metadata(VirtualDomain_metadata.ocf_1_1);
+  REQUIRE(parsed);
+  return *parsed;
+}
+
+const vmha::ocf::Metadata& ocf_1_0_metadata() {
+  static const auto parsed = vmha::ocf::parse_metadata(VirtualDomain_metadata.ocf_1_0);
   REQUIRE(parsed);
   return *parsed;
 }
@@ -26,9 +34,8 @@ struct DocFree {
 };
 using Doc = std::unique_ptr<xmlDoc, DocFree>;
 
-Doc read_embedded() {
-  Doc doc(xmlReadMemory(VirtualDomain_metadata.data(), static_cast<int>(VirtualDomain_metadata.size()), nullptr,
-                        nullptr, XML_PARSE_NONET));
+Doc read_embedded(std::string_view text) {
+  Doc doc(xmlReadMemory(text.data(), static_cast<int>(text.size()), nullptr, nullptr, XML_PARSE_NONET));
   REQUIRE(doc != nullptr);
   return doc;
 }
@@ -38,12 +45,12 @@ void require_file(const std::string& path, const std::string& package) {
   REQUIRE(std::filesystem::exists(path));
 }
 
-bool valid_against_rng(const std::string& rng) {
+bool valid_against_rng(const std::string& rng, std::string_view text) {
   xmlRelaxNGParserCtxtPtr parser = xmlRelaxNGNewParserCtxt(rng.c_str());
   xmlRelaxNGPtr schema = xmlRelaxNGParse(parser);
   REQUIRE(schema != nullptr);
   xmlRelaxNGValidCtxtPtr validator = xmlRelaxNGNewValidCtxt(schema);
-  const Doc doc = read_embedded();
+  const Doc doc = read_embedded(text);
   const int rc = xmlRelaxNGValidateDoc(validator, doc.get());
   xmlRelaxNGFreeValidCtxt(validator);
   xmlRelaxNGFree(schema);
@@ -57,7 +64,39 @@ TEST_CASE("meta-data names the agent, its version and OCF 1.1", "[metadata]") {
   CHECK(metadata().agent == "VirtualDomain");
   CHECK(metadata().version == VMHA_VERSION);
   CHECK(metadata().ocf_version == "1.1");
-  CHECK(VirtualDomain_metadata.find("<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">") != std::string_view::npos);
+  const std::string_view doctype = "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">";
+  CHECK(VirtualDomain_metadata.ocf_1_0.find(doctype) != std::string_view::npos);
+  CHECK(VirtualDomain_metadata.ocf_1_1.find(doctype) == std::string_view::npos);
+  CHECK(ocf_1_0_metadata().version == VMHA_VERSION);
+}
+
+TEST_CASE("meta-data marks as reloadable every parameter but those that say which domain runs, and how", "[metadata]") {
+  // config (which domain), hypervisor (under which daemon: a monitor asking another would not
+  // find it), backingfile, stateless and copyindirs (its disks, made at start).
+  const std::vector<std::string> restart{"config", "hypervisor", "backingfile", "stateless", "copyindirs"};
+  for (const auto& param : metadata().params) {
+    INFO(param.name);
+    const bool needs_restart = std::find(restart.begin(), restart.end(), param.name) != restart.end();
+    CHECK(param.reloadable == !needs_restart);
+  }
+  CHECK(metadata().advertises("reload-agent"));
+}
+
+TEST_CASE("the OCF 1.0 form is the OCF 1.1 form without reloadable and reload-agent", "[metadata]") {
+  REQUIRE(ocf_1_0_metadata().params.size() == metadata().params.size());
+  for (std::size_t i = 0; i < metadata().params.size(); ++i) {
+    const auto& full = metadata().params[i];
+    const auto& subset = ocf_1_0_metadata().params[i];
+    INFO(full.name);
+    CHECK(subset.name == full.name);
+    CHECK(subset.type == full.type);
+    CHECK(subset.default_value == full.default_value);
+    CHECK_FALSE(subset.reloadable);
+  }
+  CHECK_FALSE(ocf_1_0_metadata().advertises("reload-agent"));
+  CHECK(ocf_1_0_metadata().actions.size() + 1 == metadata().actions.size());
+  CHECK(VirtualDomain_metadata.ocf_1_0.find("reloadable=") == std::string_view::npos);
+  CHECK(VirtualDomain_metadata.ocf_1_0.find("\"reload-agent\"") == std::string_view::npos);
 }
 
 TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types and defaults", "[metadata]") {
@@ -132,37 +171,40 @@ TEST_CASE("meta-data advertises every action with a real timeout", "[metadata]")
       {"migrate_from", 60},
       {"meta-data", 5},
       {"validate-all", 5},
+      {"reload-agent", 30},
   }));
   const auto* spec = metadata().action(action);
   REQUIRE(spec != nullptr);
   CHECK(spec->timeout == std::chrono::seconds(seconds));
-  CHECK_FALSE(metadata().advertises("reload-agent"));
 }
 
-TEST_CASE("meta-data is valid against ra-api-1.dtd, as ocf-tester checks it", "[metadata]") {
+TEST_CASE("the OCF 1.0 form is valid against ra-api-1.dtd, as ocf-tester checks it", "[metadata]") {
   const std::string path = "/usr/share/resource-agents/ra-api-1.dtd";
   require_file(path, "resource-agents");
   xmlDtdPtr dtd = xmlParseDTD(nullptr, reinterpret_cast<const xmlChar*>(path.c_str()));
   REQUIRE(dtd != nullptr);
   xmlValidCtxtPtr context = xmlNewValidCtxt();
-  const Doc doc = read_embedded();
+  const Doc doc = read_embedded(VirtualDomain_metadata.ocf_1_0);
   CHECK(xmlValidateDtd(context, doc.get(), dtd) == 1);
   xmlFreeValidCtxt(context);
   xmlFreeDtd(dtd);
 }
 
-TEST_CASE("meta-data is valid against resource-agents' metadata.rng", "[metadata]") {
+TEST_CASE("the OCF 1.0 form is valid against resource-agents' metadata.rng", "[metadata]") {
   const std::string path = "/usr/share/resource-agents/metadata.rng";
   require_file(path, "resource-agents");
-  CHECK(valid_against_rng(path));
+  CHECK(valid_against_rng(path, VirtualDomain_metadata.ocf_1_0));
 }
 
-TEST_CASE("meta-data is valid against pcs's OCF 1.1 and 1.0 schemas", "[metadata]") {
-  for (const std::string path : {"/usr/share/pcs/data/ocf-1.1.rng", "/usr/share/pcs/data/ocf-1.0.rng"}) {
-    require_file(path, "pcs");
-    INFO(path);
-    CHECK(valid_against_rng(path));
-  }
+TEST_CASE("both forms are valid against pcs's OCF 1.1 schema, the OCF 1.0 form against its 1.0 schema", "[metadata]") {
+  // pcs picks the schema by <version>: 1.1 here, whichever form crm_resource hands it.
+  const std::string ocf_1_1 = "/usr/share/pcs/data/ocf-1.1.rng";
+  const std::string ocf_1_0 = "/usr/share/pcs/data/ocf-1.0.rng";
+  require_file(ocf_1_1, "pcs");
+  require_file(ocf_1_0, "pcs");
+  CHECK(valid_against_rng(ocf_1_1, VirtualDomain_metadata.ocf_1_1));
+  CHECK(valid_against_rng(ocf_1_1, VirtualDomain_metadata.ocf_1_0));
+  CHECK(valid_against_rng(ocf_1_0, VirtualDomain_metadata.ocf_1_0));
 }
 
 TEST_CASE("malformed meta-data is an error, never a crash", "[metadata]") {

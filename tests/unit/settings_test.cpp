@@ -11,7 +11,7 @@ namespace {
 
 vmha::Result<vmha::agents::Settings> settings_for(
     MapEnvironment::Vars vars, vmha::agents::SettingsScope scope = vmha::agents::SettingsScope::every_action) {
-  static const auto md = vmha::ocf::parse_metadata(vmha::agents::VirtualDomain_metadata);
+  static const auto md = vmha::ocf::parse_metadata(vmha::agents::VirtualDomain_metadata.ocf_1_1);
   REQUIRE(md);
   vars.emplace("OCF_RESKEY_config", "/etc/libvirt/qemu/vm1.xml");
   const auto params = vmha::ocf::read_params(*md, MapEnvironment(vars));

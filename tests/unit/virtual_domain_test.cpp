@@ -354,6 +354,79 @@ TEST_CASE("stop after a migration away returns 0 at once", "[vd][stop]") {
   CHECK(h.world.calls == std::vector<std::string>{"state vm1"});
 }
 
+namespace {
+
+/// Calls that would change the running domain.
+bool touched(const std::vector<std::string>& calls) {
+  for (const auto& call : calls) {
+    for (const char* verb : {"create", "destroy", "shutdown", "start", "define", "undefine", "migrate"}) {
+      if (call.rfind(verb, 0) == 0) return true;
+    }
+  }
+  return false;
+}
+
+void no_utilization(AgentHarness& h) {
+  for (const char* name : {"cpu", "host_memory", "hv_memory"}) {
+    h.fakes.env.set(std::string("OCF_RESKEY_autoset_utilization_") + name, "false");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("reload-agent leaves the running domain alone and logs the values now in effect", "[vd][reload]") {
+  AgentHarness h;
+  no_utilization(h);
+  h.world.add("vm1", kUuid);
+  h.fakes.env.set("OCF_RESKEY_migration_speed", "50");
+  h.fakes.env.set("OCF_RESKEY_shutdown_mode", "acpi");
+  const auto outcome = h.run("reload-agent");
+  CAPTURE(outcome.err);
+  CHECK(outcome.rc == 0);
+  CHECK(h.world.runs("vm1"));
+  CHECK_FALSE(touched(h.world.calls));
+  CHECK(h.fakes.log.contains(vmha::sys::LogLevel::info, "migration_speed=50"));
+  CHECK(h.fakes.log.contains(vmha::sys::LogLevel::info, "shutdown_mode=acpi"));
+}
+
+TEST_CASE("reload-agent applies new monitor scripts and utilization at once", "[vd][reload]") {
+  AgentHarness h;
+  h.world.add("vm1", kUuid).vcpus = 2;
+  h.fakes.env.set("OCF_RESKEY_autoset_utilization_host_memory", "false");
+  h.fakes.env.set("OCF_RESKEY_autoset_utilization_hv_memory", "false");
+  h.fakes.runner.answers.emplace_back(vmha::sys::Completion{0, 0, false, "", "", Millis{1}});
+  CHECK(h.run("reload-agent").rc == 0);
+  REQUIRE(h.fakes.runner.ran.size() == 1);
+  CHECK(h.fakes.runner.ran[0] == std::vector<std::string>{"crm_resource", "--resource", "vm1", "--utilization",
+                                                          "--set-parameter", "cpu", "--parameter-value", "2"});
+
+  h.fakes.env.set("OCF_RESKEY_monitor_scripts", "/usr/lib/check-dns");
+  h.fakes.runner.answers.emplace_back(vmha::sys::Completion{3, 0, false, "", "no answer", Millis{5}});
+  const auto outcome = h.run("reload-agent");
+  CHECK(outcome.rc == 1);
+  CHECK(outcome.reason() == "monitor script /usr/lib/check-dns failed (exit status 3): no answer");
+  CHECK(h.world.runs("vm1"));
+}
+
+TEST_CASE("reload-agent refuses malformed values with 6 and a domain not running here with 1", "[vd][reload]") {
+  const auto [name, value, running, rc, reason] = GENERATE(table<std::string, std::string, bool, int, std::string>({
+      {"migration_speed", "fast", true, 6, "parameter 'migration_speed': 'fast' is not an integer"},
+      {"migrate_options", "--no-such-option", true, 6, "--no-such-option"},
+      {"force_stop", "maybe", true, 6, "'maybe' is not a boolean"},
+      {"migration_speed", "50", false, 1, "not running here: nothing to reload"},
+  }));
+  AgentHarness h;
+  no_utilization(h);
+  if (running) h.world.add("vm1", kUuid);
+  h.fakes.env.set("OCF_RESKEY_" + name, value);
+  const auto outcome = h.run("reload-agent");
+  CAPTURE(name, value, outcome.err);
+  CHECK(outcome.rc == rc);
+  CHECK_THAT(outcome.reason(), Catch::Contains(reason));
+  CHECK(h.world.runs("vm1") == running);
+  CHECK_FALSE(touched(h.world.calls));
+}
+
 TEST_CASE("validate-all checks what this node needs", "[vd][validate]") {
   AgentHarness h;
   CHECK(h.run("validate-all").rc == 0);

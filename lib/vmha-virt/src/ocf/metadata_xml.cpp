@@ -30,6 +30,7 @@ Result<ParamSpec> read_param(xmlNodePtr node) {
   if (spec.name.empty()) return fail(bad("a parameter has no name"));
   spec.required = flag_attribute(node, "required");
   spec.unique = flag_attribute(node, "unique");
+  spec.reloadable = flag_attribute(node, "reloadable");
   xmlNodePtr content = xml::child(node, "content");
   const auto type_word = xml::attribute(content, "type").value_or("");
   const auto type = type_from(type_word);

@@ -62,7 +62,8 @@ int dispatch(const std::vector<std::string>& args, const AgentDefinition& agent,
   if (cli.exit_now) return *cli.exit_now;
 
   if (cli.action == kMetaData) {  // first, and never fails: no root, daemon or parameters needed
-    std::fwrite(agent.metadata_xml.data(), 1, agent.metadata_xml.size(), out);
+    const std::string_view text = metadata_for_caller(agent.metadata_xml, services.env);
+    std::fwrite(text.data(), 1, text.size(), out);
     std::fflush(out);
     return exit_code(Status::success);
   }

@@ -1,5 +1,7 @@
 #include "vmha/ocf/metadata.hpp"
 
+#include "vmha/ocf/values.hpp"
+
 namespace vmha::ocf {
 
 std::string_view name(ParamType type) noexcept {
@@ -24,6 +26,13 @@ const ActionSpec* Metadata::action(std::string_view wanted) const {
     if (spec.name == wanted) return &spec;
   }
   return nullptr;
+}
+
+std::string_view metadata_for_caller(const MetadataText& text, const sys::Environment& env) {
+  const auto major = parse_integer(env.get("OCF_RA_VERSION_MAJOR").value_or(""));
+  const auto minor = parse_integer(env.get("OCF_RA_VERSION_MINOR").value_or(""));
+  if (!major || !minor) return text.ocf_1_0;
+  return (*major > 1 || (*major == 1 && *minor >= 1)) ? text.ocf_1_1 : text.ocf_1_0;
 }
 
 }  // namespace vmha::ocf

@@ -71,9 +71,9 @@ using FlagReader = CommandLine (*)(const std::vector<std::string>& args, std::st
 using ExitStatusTable = Status (*)(std::string_view action, const Error& error);
 
 struct AgentDefinition {
-  std::string_view name;          ///< the resource type, e.g. "VirtualDomain"
-  std::string_view metadata_xml;  ///< ocf-metadata/<name>.xml, embedded at build time
-  const Metadata* metadata;       ///< the same, parsed at build time
+  std::string_view name;      ///< the resource type, e.g. "VirtualDomain"
+  MetadataText metadata_xml;  ///< ocf-metadata/<name>.xml in its two forms, embedded at build time
+  const Metadata* metadata;   ///< the same, parsed at build time
   std::function<std::unique_ptr<Agent>(const Services&)> make;
   ExitStatusTable exit_status;
   /// Flags, --help, --version; nullptr takes the first argument as the action, whatever it is.

@@ -9,6 +9,7 @@
 
 #include "vmha/result.hpp"
 #include "vmha/sys/clock.hpp"
+#include "vmha/sys/environment.hpp"
 
 namespace vmha::ocf {
 
@@ -21,6 +22,8 @@ struct ParamSpec {
   ParamType type = ParamType::string;
   bool required = false;
   bool unique = false;
+  /// OCF 1.1: a change takes effect through reload-agent, without restarting the resource.
+  bool reloadable = false;
   std::optional<std::string> default_value;  ///< absent when the XML gives no default
 };
 
@@ -44,5 +47,17 @@ struct Metadata {
   [[nodiscard]] const ActionSpec* action(std::string_view name) const;
   [[nodiscard]] bool advertises(std::string_view action_name) const { return action(action_name) != nullptr; }
 };
+
+/// The meta-data in the two forms its readers accept. Pacemaker announces the OCF version it
+/// speaks (OCF_RA_VERSION_MAJOR/MINOR, 1.1 since 2.1) and gets reloadable parameters and
+/// reload-agent; ocf-tester and a person announce none and get the OCF 1.0 subset that
+/// resource-agents' ra-api-1.dtd and metadata.rng accept, which reject both.
+struct MetadataText {
+  std::string_view ocf_1_1;
+  std::string_view ocf_1_0;
+};
+
+/// The form for the caller that `env` describes.
+[[nodiscard]] std::string_view metadata_for_caller(const MetadataText& text, const sys::Environment& env);
 
 }  // namespace vmha::ocf
