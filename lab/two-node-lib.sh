@@ -16,7 +16,9 @@
 #       capable and without auto-promote, as docs/drbd.md's deployment A prescribes;
 #   /etc/libvirt/qemu/<vm>.xml  ->  the lab's shared directory (the same path on both nodes);
 #   migration_transport=ssh  ->  tcp (the nodes' libvirtd listen on TCP without auth);
-#   force_stop=true for the BIOS guests (they ignore ACPI; see tn_lab_crm for the exception).
+#   force_stop=true for the BIOS guests (they ignore ACPI; see tn_lab_crm for the exception);
+#   with TN_PROVIDER=heartbeat, the VMs run under the stock ocf:heartbeat:VirtualDomain, without
+#   the parameters only vmha has (the configuration a cluster has before switching to vmha).
 # vm-web is the tiny Linux guest (it obeys ACPI), the others are BIOS guests (cheaper).
 
 TN_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +31,7 @@ TN_STATE=${VMHA_LAB_STATE:-/tmp/vmha-cluster}
 TN_SHARED=${VMHA_LAB_SHARED:-/var/lib/vmha-lab/shared}
 export LAB_GUEST_DIR=${LAB_GUEST_DIR:-/tmp/vmha-guest}
 TN_CTL=1 # the node that runs cluster commands (one that is up)
+TN_PROVIDER=${TN_PROVIDER:-vmha} # the VMs' agent: ocf:$TN_PROVIDER:VirtualDomain
 # A fenced node powers on again after this many seconds: a real server spends longer in its
 # firmware, and a lab node booting at once takes the CPU the survivor needs to start the VMs.
 TN_BOOT_DELAY=${TN_BOOT_DELAY:-10}
@@ -138,12 +141,16 @@ tn_lab_crm() {
     -e 's/ocf:linbit:drbd\( \|$\)/ocf:linbit:drbdsim\1/' \
     -e "s|/etc/libvirt/qemu/|$TN_SHARED/|" \
     -e 's/migration_transport=ssh/migration_transport=tcp/' "$TN_EXAMPLE" |
-    awk -v linux="$TN_LINUX" -v acpi="$acpi" -v stopt="$stopt" -v reserve="$reserve" '
+    awk -v linux="$TN_LINUX" -v acpi="$acpi" -v stopt="$stopt" -v reserve="$reserve" -v provider="$TN_PROVIDER" '
       /^primitive / { cur = $2 }
       /^[^ ]/ && !/^primitive / { cur = "" }
+      cur ~ /^vm-/ && provider != "vmha" {
+        sub(/ocf:vmha:VirtualDomain/, "ocf:" provider ":VirtualDomain")
+        gsub(/ drbd_resources=[^ ]*| drbd_allow_two_primaries=[^ ]*/, "")
+      }
       cur ~ /^vm-/ && /^ +params / {
-        if (cur == acpi) sub(/params /, "params destroy_reserve=" reserve " ")
-        else if (cur != linux) sub(/params /, "params force_stop=true ")
+        if (cur == acpi && provider == "vmha") sub(/params /, "params destroy_reserve=" reserve " ")
+        else if (cur != linux && cur != acpi) sub(/params /, "params force_stop=true ")
       }
       cur == acpi && /op stop timeout=/ { sub(/op stop timeout=[0-9]+s/, "op stop timeout=" stopt) }
       { print }' >"$out"

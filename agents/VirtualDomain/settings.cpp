@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <vector>
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "VirtualDomain/parameters.hpp"
 
@@ -25,16 +26,17 @@ bool is_absolute(const std::string& path) {
   return !path.empty() && path.front() == '/';
 }
 
+struct Mode {
+  std::string_view name;
+  unsigned bit;
+};
+constexpr std::array<Mode, 5> kModes{{{"acpi", virt::shutdown_acpi},
+                                      {"agent", virt::shutdown_agent},
+                                      {"initctl", virt::shutdown_initctl},
+                                      {"signal", virt::shutdown_signal},
+                                      {"paravirt", virt::shutdown_paravirt}}};
+
 Result<unsigned> shutdown_methods(const std::string& modes) {
-  struct Mode {
-    std::string_view name;
-    unsigned bit;
-  };
-  static constexpr std::array<Mode, 5> kModes{{{"acpi", virt::shutdown_acpi},
-                                               {"agent", virt::shutdown_agent},
-                                               {"initctl", virt::shutdown_initctl},
-                                               {"signal", virt::shutdown_signal},
-                                               {"paravirt", virt::shutdown_paravirt}}};
   unsigned bits = 0;
   for (const std::string& mode : ocf::split_fields(modes, ',')) {
     if (mode.empty()) continue;
@@ -49,6 +51,14 @@ Result<unsigned> shutdown_methods(const std::string& modes) {
 }
 
 }  // namespace
+
+std::string describe_shutdown_methods(unsigned bits) {
+  std::vector<std::string_view> names;
+  for (const Mode& mode : kModes) {
+    if ((bits & mode.bit) != 0) names.push_back(mode.name);
+  }
+  return names.empty() ? std::string("libvirt's default method") : fmt::format("{}", fmt::join(names, ","));
+}
 
 std::string overlay_path(const std::string& config) {
   return std::filesystem::path(config).replace_extension(".qcow2").string();

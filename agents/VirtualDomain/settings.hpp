@@ -80,6 +80,9 @@ enum class SettingsScope { monitor, every_action };
 [[nodiscard]] Result<Settings> read_settings(const ocf::Params& params,
                                              SettingsScope scope = SettingsScope::every_action);
 
+/// shutdown_mode as read: "acpi,agent", or "libvirt's default method".
+[[nodiscard]] std::string describe_shutdown_methods(unsigned bits);
+
 /// The qcow2 overlay used with backingfile: the config path with its extension replaced,
 /// e.g. /etc/libvirt/qemu/vm1.xml → /etc/libvirt/qemu/vm1.qcow2.
 [[nodiscard]] std::string overlay_path(const std::string& config);

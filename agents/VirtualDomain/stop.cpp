@@ -99,6 +99,8 @@ bool save_state(Job& job, const virt::DomainRef& ref) {
 
 /// Asks the guest to shut down and waits until `until`. True when it is gone.
 Result<bool> graceful(Job& job, const virt::DomainRef& ref, const ocf::Deadline& until) {
+  job.log().info("asking domain {} to shut down (shutdown_mode {})", ref.label(),
+                 describe_shutdown_methods(job.settings.shutdown_methods));
   auto asked = job.hypervisor->shutdown(ref, job.settings.shutdown_methods, until);
   if (!asked) {
     if (asked.error().kind == ErrorKind::not_found) return true;

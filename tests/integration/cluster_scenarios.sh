@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Failure scenarios on a real 2-node cluster (lab/vmha-lab up 2) running the company's
 # configuration, examples/crm/two-node.crm (loaded by lab/two-node-lib.sh with the lab's
-# substitutions: fence_lab, the simulated DRBD, tiny QEMU guests). Each scenario appends one
-# line to the results file: name, seconds, outcome (pass/FAIL), details. In this order:
+# substitutions: fence_lab, the simulated DRBD, tiny QEMU guests), its five VMs first run by
+# the stock ocf:heartbeat:VirtualDomain, as on a cluster about to adopt vmha. Each scenario
+# appends one line to the results file: name, seconds, outcome (pass/FAIL), details. In this order:
+#   s) the switch to ocf:vmha:VirtualDomain (docs/switching.md): vm-web by hand with crm, vm-radius1
+#      with pcs, the others with vmha-switch-agent: same QEMU processes, no stop or start
+#   r) reloadable parameters changed on the running VMs with crm and pcs (the DRBD ones only
+#      vmha has, migration, stop, monitor and utilization ones): reload-agent, same QEMU
+#      processes, and the next actions use the values (c, e below); a change of config restarts
 #   a) a VM's QEMU killed: Pacemaker restarts it on the same node (detection, recovery)
 #   d) libvirtd restarted on both nodes while the VMs run: nothing fails or restarts
 #   c) 10 live migrations of the Linux guest back and forth with crm_resource --move:
@@ -14,6 +20,7 @@
 #      reason is in crm_mon; after the disk is UpToDate again it runs
 #   b) node2 killed: fenced (fence.log), its VMs run on the survivor; the failover's steps
 #      from the survivor's log against the target detection + VM start + 1 s
+#   z) the switch back to ocf:heartbeat:VirtualDomain with vmha-switch-agent: no restart either
 # The lab is torn down at exit, whatever happens, and the script checks nothing is left.
 # usage: cluster_scenarios.sh [results-file] [lab-subreaper]
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +35,8 @@ need qemu-system-x86_64 qemu-system-x86
 need python3 python3
 need nsenter util-linux
 need ip iproute2
+need pcs pcs
+need vmha-switch-agent "vmha (cmake --install)"
 results=${1:-/tmp/vmha-cluster-scenarios.txt}
 if [ -n "${2:-}" ]; then export LAB_SUBREAPER=$2; fi
 export VMHA_LAB_STATE=${VMHA_LAB_STATE:-/tmp/vmha-test-scenarios}
@@ -48,7 +57,9 @@ if [ ! -d /usr/lib/ocf/resource.d/linbit ]; then
   echo "FAIL - /usr/lib/ocf/resource.d/linbit is missing (apt-get install drbd-utils)"
   exit 1
 fi
-trap 'tn_cleanup >/dev/null 2>&1' EXIT
+# What r) leaves in the shared directory goes before the lab, which removes the directory.
+extras() { rm -f "$TN_SHARED/copy-of-vm-radius2.xml" "$TN_SHARED/vmha-monitor-check" "$TN_SHARED/vmha-monitor-check.log"; }
+trap 'extras; tn_cleanup >/dev/null 2>&1' EXIT
 "$TN_LAB" down >/dev/null 2>&1 # a lab left over by an interrupted run
 mkdir -p "$(dirname "$results")"
 t_suite=$(lab_now_ms)
@@ -105,7 +116,7 @@ if [ "$rc" != 0 ]; then
   finish
   exit 1
 fi
-if ! tn_setup vm-telephony 20s 5; then
+if ! TN_PROVIDER=heartbeat tn_setup vm-telephony 20s; then
   check "the two-node configuration loads and its five VMs run" false
   tail -n 30 "$(tn_log 1)" | sed 's/^/     /'
   finish
@@ -113,6 +124,13 @@ if ! tn_setup vm-telephony 20s 5; then
 fi
 check "the two-node configuration loads and its five VMs run" true
 echo "     up $(lab_secs "$t_up") s; configuration loaded until all VMs ran: $(lab_secs "$TN_SETUP_MS") s"
+# providers: the providers of the five VMs' primitives, e.g. "heartbeat heartbeat vmha vmha vmha".
+providers() {
+  tn_ctl cibadmin -Q -o resources 2>/dev/null | grep -o '<primitive [^>]*type="VirtualDomain"[^>]*>' |
+    sed -n 's/.* provider="\([^"]*\)".*/\1/p' | sort | paste -sd ' ' -
+}
+all_on() { [ "$(providers)" = "$1 $1 $1 $1 $1" ]; }
+check "the five VMs run under the stock agent ($(providers))" all_on heartbeat
 check "the lab's CIB came from examples/crm/two-node.crm (12 primitives: 2 fencing, 5 DRBD, 5 VMs)" \
   test "$(tn_ctl cibadmin -Q -o resources | grep -c '<primitive ')" = 12
 check "fencing runs through the example's devices (fence_lab in the lab)" \
@@ -127,6 +145,119 @@ r2=$(tn_node_of vm-radius2)
 check "vm-radius1 and vm-radius2 run on different nodes (node$r1, node$r2)" test "$r1" != "$r2"
 tn_ctl crm_mon -1 | sed 's/^/     /'
 settle 60
+
+# history_by VM PROVIDER: every node's operation history of VM comes from ocf:PROVIDER.
+history_by() {
+  [ "$(tn_ctl cibadmin -Q -o status 2>/dev/null | grep -o "<lrm_resource [^>]*id=\"$1\"[^>]*>" |
+    sed -n 's/.* provider="\([^"]*\)".*/\1/p' | sort -u)" = "$2" ]
+}
+# restarts_since: what either node logged since tn_mark that stops, starts or moves a VM.
+restarts_since() {
+  { tn_since 1; tn_since 2; } | grep -E "(Initiating|Result of) (start|stop|migrate_to|migrate_from) operation (for )?vm-|Actions: (Restart|Recover|Stop|Start|Move|Migrate) +vm-" || true
+}
+# switch_by_hand VM TOOL: docs/switching.md's steps with crm or pcs, checked like the helper does.
+switch_by_hand() {
+  local vm=$1 tool=$2 k
+  k=$(tn_node_of "$vm") || return 1
+  if [ "$tool" = crm ]; then
+    tn_ctl crm resource maintenance "$vm" on >/dev/null 2>&1 || return 1
+  else
+    tn_ctl pcs resource meta "$vm" maintenance=true >/dev/null 2>&1 || return 1
+  fi
+  settle 60
+  tn_ctl cibadmin --modify -o resources --xml-text "<primitive id=\"$vm\" provider=\"vmha\"/>" >/dev/null 2>&1 || return 1
+  tn_ctl "$tool" resource refresh "$vm" >/dev/null 2>&1 || return 1
+  settle 60
+  history_by "$vm" vmha && [ "$(tn_located "$vm")" = "$k" ] && [ -z "$(failed_actions)" ] || return 1
+  if [ "$tool" = crm ]; then
+    tn_ctl crm resource maintenance "$vm" off >/dev/null 2>&1
+  else
+    tn_ctl pcs resource meta "$vm" maintenance= >/dev/null 2>&1
+  fi
+}
+
+# --- s) the switch from the stock agent --------------------------------------------------------
+echo "--- s) the five VMs switched from ocf:heartbeat:VirtualDomain to ocf:vmha:VirtualDomain"
+f0=$failures
+before=$(qemu_pids)
+tn_mark
+t0=$(lab_now_ms)
+check "vm-web switched by hand with crm (maintenance, cibadmin --modify, refresh, vmha's probes agree)" \
+  switch_by_hand vm-web crm
+check "vm-radius1 switched by hand with pcs" switch_by_hand vm-radius1 pcs
+check "vmha-switch-agent refuses a resource that does not exist (exit 2)" \
+  expect_rc 2 tn_ctl vmha-switch-agent no-such-vm
+check "vmha-switch-agent --dry-run --all changes nothing" expect_rc 0 tn_ctl vmha-switch-agent --dry-run --all
+tn_ctl vmha-switch-agent --all 2>&1 | sed 's/^/     /'
+check "vmha-switch-agent --all switched the other three (exit 0)" test "${PIPESTATUS[0]}" = 0
+t_switch=$(($(lab_now_ms) - t0))
+check "every VM's primitive is ocf:vmha:VirtualDomain now" all_on vmha
+# Two monitor intervals: vmha's recurring monitors run, nothing else happens.
+sleep 22
+for vm in "${TN_VMS[@]}"; do
+  check "$vm: every node's history is vmha's" history_by "$vm" vmha
+done
+check "vmha's recurring monitors run ($(tn_ctl cibadmin -Q -o status 2>/dev/null | grep -c 'operation_key="vm-[a-z0-9-]*_monitor_10000"') recorded)" \
+  test "$(tn_ctl cibadmin -Q -o status 2>/dev/null | grep -c 'operation_key="vm-[a-z0-9-]*_monitor_10000"')" -ge 5
+after=$(qemu_pids)
+check "no QEMU was replaced ($after)" test "$before" = "$after"
+check "no stop, start or migration in Pacemaker's logs since the switch began" test -z "$(restarts_since)"
+restarts_since | head -n 5 | sed 's/^/     /'
+check "no failed action, no fail-count" test -z "$(failed_actions)$(fail_counts)"
+result s_switch_to_vmha "$t_switch" "$f0" "5 VMs switched to ocf:vmha (1 with crm, 1 with pcs, 3 with vmha-switch-agent) in $(lab_secs "$t_switch") s; QEMU pids unchanged, no stop/start/migration"
+
+# --- r) reload-agent ---------------------------------------------------------------------------
+echo "--- r) reloadable parameters changed on the running VMs with crm and pcs"
+f0=$failures
+before=$(qemu_pids)
+script=$TN_SHARED/vmha-monitor-check
+printf '#!/bin/sh\necho "$(date +%%s) $(uname -n)" >>%s.log\n' "$script" >"$script"
+chmod 0755 "$script"
+rm -f "$script.log"
+util_cpu() { tn_ctl crm_resource -r vm-radius1 --utilization -g cpu 2>/dev/null; }
+check "the stock agent had set vm-radius1's cpu utilization ($(util_cpu))" test -n "$(util_cpu)"
+tn_mark
+t0=$(lab_now_ms)
+# The DRBD parameters, which only vmha has; migration (crm), stop (pcs), monitor (crm) and
+# utilization (pcs) ones besides.
+tn_ctl crm resource param vm-resolver set drbd_resources vm-resolver >/dev/null 2>&1
+tn_ctl crm resource param vm-resolver set drbd_allow_two_primaries true >/dev/null 2>&1
+tn_ctl pcs resource update vm-web drbd_resources=vm-web drbd_allow_two_primaries=true \
+  migration_speed=64 migration_downtime=400 >/dev/null 2>&1
+tn_ctl pcs resource update vm-telephony drbd_resources=vm-telephony drbd_allow_two_primaries=true \
+  shutdown_mode=acpi destroy_reserve=5 >/dev/null 2>&1
+tn_ctl crm resource param vm-radius2 set monitor_scripts "$script" >/dev/null 2>&1
+tn_ctl pcs resource update vm-radius1 drbd_resources=vm-radius1 drbd_allow_two_primaries=true \
+  autoset_utilization_cpu=false unset_utilization_cpu=true >/dev/null 2>&1
+settle 90
+t_reload=$(($(lab_now_ms) - t0))
+for vm in "${TN_VMS[@]}"; do
+  check "$vm: reloaded (Pacemaker ran reload-agent: ok)" \
+    logged_since "Result of reload-agent operation for $vm on node[12]: ok"
+done
+logs="$(tn_since 1)$(tn_since 2)"
+grep -o "reload-agent: parameters in effect from now on: .*" <<<"$logs" | sort -u | sed 's/^/     /'
+check "vmha logged the new values (vm-web: migration_speed=64)" grep -q "VirtualDomain(vm-web).*reload-agent: .*migration_speed=64" <<<"$logs"
+after=$(qemu_pids)
+check "no QEMU was replaced ($after)" test "$before" = "$after"
+check "no stop, start or migration" test -z "$(restarts_since)"
+restarts_since | head -n 5 | sed 's/^/     /'
+script_ran() { [ "$(wc -l <"$script.log" 2>/dev/null || echo 0)" -ge 2 ]; }
+check "vm-radius2's new monitor script ran at the reload and at the next monitor" tn_until 25 script_ran
+check "vm-radius1's cpu utilization is gone (unset_utilization_cpu)" test -z "$(util_cpu)"
+check "no failed action, no fail-count" test -z "$(failed_actions)$(fail_counts)"
+# A parameter that is not reloadable: Pacemaker restarts the VM, as it decides.
+cp "$TN_SHARED/vm-radius2.xml" "$TN_SHARED/copy-of-vm-radius2.xml"
+k=$(tn_node_of vm-radius2)
+pid=$(tn_qemu_pid "$k" vm-radius2)
+tn_mark
+tn_ctl crm resource param vm-radius2 set config "$TN_SHARED/copy-of-vm-radius2.xml" >/dev/null 2>&1
+settle 90
+check "changing config (not reloadable) restarted vm-radius2: stop, then start" \
+  sh -c "echo \"\$1\" | grep -q 'Result of stop operation for vm-radius2' && echo \"\$1\" | grep -q 'Result of start operation for vm-radius2'" _ "$(tn_since 1)$(tn_since 2)"
+new=$(tn_qemu_pid "$(tn_node_of vm-radius2)" vm-radius2)
+check "... with a new QEMU (was $pid, now ${new:-none})" test -n "$new" -a "$new" != "$pid"
+result r_reload_agent "$t_reload" "$f0" "5 VMs reloaded (DRBD, migration, stop, monitor, utilization parameters) in $(lab_secs "$t_reload") s, QEMU pids unchanged; a config change restarted vm-radius2"
 
 # --- a) QEMU killed --------------------------------------------------------------------------
 echo "--- a) a VM's QEMU is killed"
@@ -218,6 +349,8 @@ for i in $(seq 1 10); do
   ! tn_booted "$dst" "$vm" || problems+=" booted-again"
   ms=$(sed -n "s/.*domain $vm .*migrated to node$dst: .* migrate_to \([0-9]*\) ms.*/\1/p" <<<"$srclog" | tail -n 1)
   [ -n "$ms" ] || problems+=" no-agent-line"
+  # The values reloaded in r): migration_speed=64, migration_downtime=400.
+  grep -q "migrating $vm to node$dst: .*bandwidth 64 MiB/s, max downtime 400 ms" <<<"$srclog" || problems+=" not-reloaded-values"
   echo "     move $i: node$src -> node$dst in $(lab_secs "$t") s (agent: ${ms:-?} ms), ${problems:-migrated, no restart}"
   if [ -z "$problems" ]; then ok=$((ok + 1)); fi
   times+="$(lab_secs "$t")"$'\n'
@@ -247,6 +380,8 @@ check "the stop of $vm (BIOS, no force_stop, stop timeout 20 s) succeeded" test 
 check "... within the stop timeout ($(lab_secs "$t_stop") s < 20 s)" test "$t_stop" -lt 20000
 check "... and the domain is gone from node$k" tn_absent_on "$k" "$vm"
 check "... after the agent asked the guest first, then destroyed it" logged_since "VirtualDomain\($vm\).*[Dd]estroy"
+check "... asking with the shutdown_mode reloaded in r) (acpi)" \
+  logged_since "VirtualDomain\($vm\).*asking domain $vm to shut down \(shutdown_mode acpi\)"
 check "no fencing" test "$(wc -l <"$TN_STATE/fence.log")" = "$fence_lines"
 tn_since "$k" | grep -i "VirtualDomain($vm)" | sed 's/^/     /' | tail -n 4
 tn_ctl crm_resource -r "$vm" --meta -d target-role >/dev/null 2>&1
@@ -393,12 +528,31 @@ done
 check "the VMs that stayed on node$s were not restarted by the rejoin" test "$kept" = 1
 echo "     node$k online again $(lab_secs "$t_rejoin") s later; now: $(qemu_pids)"
 
+# --- z) the switch back -----------------------------------------------------------------------
+echo "--- z) the five VMs switched back to ocf:heartbeat:VirtualDomain with vmha-switch-agent"
+f0=$failures
+before=$(qemu_pids)
+tn_mark
+t0=$(lab_now_ms)
+tn_ctl vmha-switch-agent --to heartbeat --all 2>&1 | sed 's/^/     /'
+check "vmha-switch-agent --to heartbeat --all (exit 0)" test "${PIPESTATUS[0]}" = 0
+t_back=$(($(lab_now_ms) - t0))
+check "every VM's primitive is ocf:heartbeat:VirtualDomain again" all_on heartbeat
+sleep 22
+after=$(qemu_pids)
+check "no QEMU was replaced ($after)" test "$before" = "$after"
+check "no stop, start or migration since the switch back began" test -z "$(restarts_since)"
+restarts_since | head -n 5 | sed 's/^/     /'
+check "no failed action, no fail-count" test -z "$(failed_actions)$(fail_counts)"
+result z_switch_back "$t_back" "$f0" "5 VMs switched back to ocf:heartbeat with vmha-switch-agent in $(lab_secs "$t_back") s; QEMU pids unchanged, no stop/start/migration"
+
 # --- down ------------------------------------------------------------------------------------
 echo "--- down"
 ids=$(cat "$TN_STATE"/node[12]/ns "$TN_STATE/switch.ns" 2>/dev/null | tr '\n' ' ')
 # All passed: nothing is kept, not even the logs. Otherwise the logs stay for a look.
 purge=--purge
 if [ "$failures" != 0 ]; then purge=''; fi
+extras
 tn_cleanup $purge | sed 's/^/     /'
 check "vmha-lab down succeeds" test "${PIPESTATUS[0]}" = 0
 if [ -n "$purge" ]; then
