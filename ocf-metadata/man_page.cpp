@@ -70,20 +70,6 @@ std::string description(xmlNodePtr node, std::string_view which) {
   return {};
 }
 
-std::string type_name(ParamType type) {
-  switch (type) {
-    case ParamType::string: return "string";
-    case ParamType::integer: return "integer";
-    case ParamType::boolean: return "boolean";
-    case ParamType::duration: return "time";
-  }
-  return "string";
-}
-
-std::string seconds(sys::Millis value) {
-  return value.count() % 1000 == 0 ? fmt::format("{}s", value.count() / 1000) : fmt::format("{}ms", value.count());
-}
-
 }  // namespace
 
 Result<std::string> man_page(std::string_view xml_text, const Metadata& md, const std::string& agent) {
@@ -113,7 +99,7 @@ Result<std::string> man_page(std::string_view xml_text, const Metadata& md, cons
     const ParamSpec* spec = md.param(name);
     if (spec == nullptr)
       return fail(ErrorKind::malformed, fmt::format("meta-data: parameter {} not in the table", name));
-    std::string facts = type_name(spec->type);
+    std::string facts{content_type(spec->type)};
     if (spec->default_value)
       facts += fmt::format(", default {}", spec->default_value->empty() ? "\"\"" : *spec->default_value);
     if (spec->required) facts += ", required";
@@ -129,8 +115,8 @@ Result<std::string> man_page(std::string_view xml_text, const Metadata& md, cons
   out += "The actions, with their default timeouts (and intervals) from the meta-data:\n";
   for (const auto& action : md.actions) {
     out += ".IP \\(bu 2\n";
-    std::string line = fmt::format("\\fB{}\\fR timeout={}", roff_line(action.name), seconds(action.timeout));
-    if (action.interval) line += fmt::format(" interval={}", seconds(*action.interval));
+    std::string line = fmt::format("\\fB{}\\fR timeout={}", roff_line(action.name), duration_text(action.timeout));
+    if (action.interval) line += fmt::format(" interval={}", duration_text(*action.interval));
     if (action.depth) line += fmt::format(" depth={}", *action.depth);
     out += line + "\n";
   }
@@ -142,8 +128,8 @@ Result<std::string> man_page(std::string_view xml_text, const Metadata& md, cons
   for (const auto& action : md.actions) {
     if (action.name == "meta-data" || action.name == "validate-all" || action.name == "status") continue;
     ops += fmt::format(" \\e\n  op {}{} timeout={}", roff_line(action.name),
-                       action.interval ? fmt::format(" interval={}", seconds(*action.interval)) : std::string(),
-                       seconds(action.timeout));
+                       action.interval ? fmt::format(" interval={}", duration_text(*action.interval)) : std::string(),
+                       duration_text(action.timeout));
   }
   out += fmt::format(
       "primitive p_vm ocf:vmha:{} \\e\n  params config=\"/etc/libvirt/qemu/vm.xml\" "

@@ -10,33 +10,19 @@ namespace vmha::ocf {
 
 namespace {
 
-std::string type_name(ParamType type) {
-  switch (type) {
-    case ParamType::string: return "string";
-    case ParamType::integer: return "integer";
-    case ParamType::boolean: return "boolean";
-    case ParamType::duration: return "time";
-  }
-  return "string";
-}
-
-/// A duration as the meta-data, crm and pcs write it: "90s", "500ms".
-std::string duration(sys::Millis value) {
-  return value.count() % 1000 == 0 ? fmt::format("{}s", value.count() / 1000) : fmt::format("{}ms", value.count());
-}
-
 /// The actions and parameters of the meta-data, and where the manual is.
 std::string reference(std::string_view agent, const Metadata& metadata) {
   std::string text = "\nActions (default timeout; interval):\n";
   for (const auto& action : metadata.actions) {
-    text += fmt::format("  {:<14} {}{}\n", action.name, duration(action.timeout),
-                        action.interval ? fmt::format("; every {}", duration(*action.interval)) : std::string());
+    text += fmt::format("  {:<14} {}{}\n", action.name, duration_text(action.timeout),
+                        action.interval ? fmt::format("; every {}", duration_text(*action.interval)) : std::string());
   }
   text += "\nParameters (OCF_RESKEY_<name>):\n";
   for (const auto& param : metadata.params) {
-    std::string facts = type_name(param.type);
+    std::string facts{content_type(param.type)};
     if (param.default_value) facts += fmt::format(", default '{}'", *param.default_value);
     if (param.required) facts += ", required";
+    if (param.reloadable) facts += ", reloadable";
     text += fmt::format("  {:<32} {}\n", param.name, facts);
   }
   text += fmt::format("\nWhat each parameter does: man 7 ocf_vmha_{}\n", agent);

@@ -1,5 +1,7 @@
 #include "vmha/ocf/metadata.hpp"
 
+#include <fmt/core.h>
+
 #include "vmha/ocf/values.hpp"
 
 namespace vmha::ocf {
@@ -12,6 +14,14 @@ std::string_view name(ParamType type) noexcept {
     case ParamType::duration: return "duration";
   }
   return "unknown";
+}
+
+std::string_view content_type(ParamType type) noexcept {
+  return type == ParamType::duration ? std::string_view("time") : name(type);
+}
+
+std::string duration_text(sys::Millis value) {
+  return value.count() % 1000 == 0 ? fmt::format("{}s", value.count() / 1000) : fmt::format("{}ms", value.count());
 }
 
 const ParamSpec* Metadata::param(std::string_view wanted) const {

@@ -16,6 +16,10 @@ namespace vmha::ocf {
 enum class ParamType { string, integer, boolean, duration };
 
 [[nodiscard]] std::string_view name(ParamType type) noexcept;
+/// The content type the meta-data writes for `type` ("time" for a duration), as people read it.
+[[nodiscard]] std::string_view content_type(ParamType type) noexcept;
+/// A duration as the meta-data, crm and pcs write it: "90s", "500ms".
+[[nodiscard]] std::string duration_text(sys::Millis value);
 
 struct ParamSpec {
   std::string name;
