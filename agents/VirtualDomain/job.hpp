@@ -100,6 +100,8 @@ struct Connections {
 [[nodiscard]] Result<ocf::Status> migrate_to(Job& job);
 [[nodiscard]] Result<ocf::Status> migrate_from(Job& job);
 [[nodiscard]] Result<ocf::Status> reload_agent(Job& job);
+/// The monitor's verdict on the domain alone, without monitor_scripts and utilization.
+[[nodiscard]] Result<ocf::Status> domain_status(Job& job);
 
 /// The DRBD devices behind the domain: drbd_resources, else its disks; none when DRBD is off.
 [[nodiscard]] Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job);

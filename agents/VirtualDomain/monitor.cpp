@@ -62,8 +62,7 @@ Result<Status> judge_by_processes(Job& job, const Error& why) {
 
 }  // namespace
 
-Result<Status> monitor(Job& job) {
-  const bool probe = job.request.call.is_probe();
+Result<Status> domain_status(Job& job) {
   auto never_ran = never_ran_here(job, "not running");
   VMHA_TRY(never_ran);
   if (*never_ran) return Status::not_running;
@@ -84,7 +83,12 @@ Result<Status> monitor(Job& job) {
     if (!job.target.records_unreadable.empty()) return fail(ErrorKind::other, records_unreadable(job));
     return Status::not_running;
   }
-  auto status = judge(job, **found);
+  return judge(job, **found);
+}
+
+Result<Status> monitor(Job& job) {
+  const bool probe = job.request.call.is_probe();
+  auto status = domain_status(job);
   if (!status || *status != Status::success) return status;
   VMHA_TRY(run_monitor_scripts(job));
   if (!probe) update_utilization(job);  // probes never write to the CIB

@@ -71,8 +71,9 @@ struct Settings {
 /// The migration parameters; errors have status 6.
 [[nodiscard]] Result<MigrationSettings> read_migration_settings(const ocf::Params& params);
 
-/// Which parameters an action reads: the monitor, run every few seconds, skips the migration
-/// and DRBD ones (left at their defaults), which only start, migrate_* and validate-all use.
+/// Which parameters an action reads: monitor and stop skip the migration and DRBD ones (left at
+/// their defaults), which only start, migrate_*, reload-agent and validate-all use. So a
+/// malformed migrate_options never fails a stop, which would fence the node.
 enum class SettingsScope { monitor, every_action };
 
 /// Reads the parameters (already type-checked against the meta-data) and checks what is

@@ -171,7 +171,7 @@ TEST_CASE("meta-data advertises every action with a real timeout", "[metadata]")
       {"migrate_from", 60},
       {"meta-data", 5},
       {"validate-all", 5},
-      {"reload-agent", 30},
+      {"reload-agent", 20},
   }));
   const auto* spec = metadata().action(action);
   REQUIRE(spec != nullptr);
