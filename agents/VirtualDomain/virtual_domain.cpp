@@ -39,8 +39,8 @@ ocf::AgentDefinition virtual_domain_definition(Backends backends) {
 Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   const std::string& action = request.call.action;
   const bool monitoring = action == "monitor" || action == "status";
-  const auto settings = read_settings(request.params, monitoring || action == "stop" ? SettingsScope::monitor
-                                                                                     : SettingsScope::every_action);
+  const auto settings = read_settings(
+      request.params, monitoring || action == "stop" ? SettingsScope::monitor : SettingsScope::every_action);
   VMHA_TRY(settings);
   // Without a URI libvirt picks its default; the /proc evidence follows the same choice.
   const std::string uri = effective_uri(*settings, services_.env);

@@ -389,8 +389,7 @@ TEST_CASE("reload-agent leaves the running domain alone and logs the values now 
   CHECK(h.fakes.log.contains(vmha::sys::LogLevel::info, "shutdown_mode=acpi"));
 }
 
-TEST_CASE("reload-agent leaves monitor scripts and utilization to the monitor Pacemaker reschedules",
-          "[vd][reload]") {
+TEST_CASE("reload-agent leaves monitor scripts and utilization to the monitor Pacemaker reschedules", "[vd][reload]") {
   // A failed reload-agent counts as a failed start (fail-count INFINITY): a script that fails
   // once must not cost more than it does in the recurring monitor.
   AgentHarness h;
