@@ -65,11 +65,13 @@ fi
 while IFS= read -r f; do remove_unowned "$f"; done < <(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -n 's|^\./|/|; /[^/]$/p')
 [ "$removed" = 0 ] || echo "     removed the cmake-installed files; they come back at exit"
 
-# Where the package installs, and /etc: what is there without vmha.
-snapshot() {
-  find /usr/lib/ocf/resource.d/vmha /usr/libexec/vmha /usr/share/doc/vmha /usr/share/man /etc \
-    -printf '%y %p\n' 2>/dev/null | sort
-}
+# Where the package installs (vmha's directories, /usr/share/man, /etc and the directory of every
+# file it ships, e.g. /usr/sbin): what is there without vmha.
+mapfile -t areas < <({
+  printf '%s\n' /usr/lib/ocf/resource.d/vmha /usr/libexec/vmha /usr/share/doc/vmha /usr/share/man /etc
+  dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -n 's|^\./|/|; s|/[^/]*[^/]$||p'
+} | sort -u)
+snapshot() { find "${areas[@]}" -printf '%y %p\n' 2>/dev/null | sort -u; }
 snapshot >"$tmp/before"
 
 # 1. Install, dependencies resolved by apt.
