@@ -138,7 +138,8 @@ rm -f /run/resource-agents/vmha-VirtualDomain-"$instance".* # the agent's record
 next=$version+upgradetest1
 dpkg-deb -R "$deb" "$tmp/next"
 sed -i "s/^Version: .*/Version: $next/" "$tmp/next/DEBIAN/control"
-rm "$tmp/next/usr/share/doc/vmha/lab-recipes.md"
+check "the package ships lab-recipes.md (the file the upgrade drops)" test -f "$tmp/next/usr/share/doc/vmha/lab-recipes.md"
+rm -f "$tmp/next/usr/share/doc/vmha/lab-recipes.md"
 sed -i '\| usr/share/doc/vmha/lab-recipes.md$|d' "$tmp/next/DEBIAN/md5sums"
 dpkg-deb -b "$tmp/next" "$tmp/vmha_${next}.deb" >/dev/null
 dpkg-query -L vmha | sort >"$tmp/old-files"

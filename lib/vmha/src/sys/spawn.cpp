@@ -146,12 +146,13 @@ constexpr Millis kKillWait{200};
   const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) {
     const int error = errno;
-    (void)write(failure, &error, sizeof error);
+    // Nothing left to do if this fails: the parent then reads EOF and reports an unknown error.
+    [[maybe_unused]] const ssize_t written = write(failure, &error, sizeof error);
     _exit(127);
   }
   execve(program, argv, envp);
   const int error = errno;
-  (void)write(failure, &error, sizeof error);
+  [[maybe_unused]] const ssize_t written = write(failure, &error, sizeof error);
   _exit(127);
 }
 
