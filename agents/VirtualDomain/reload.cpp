@@ -1,7 +1,7 @@
 // reload-agent: Pacemaker changed only reloadable parameters. Every action reads its
 // parameters afresh, so nothing is restarted: the new values were checked before this (6 when
 // malformed), the domain must run here, and what the next actions will meet is warned of now.
-// Pacemaker records a failed reload-agent as a failed start (fail-count INFINITY here), so only
+// Pacemaker records a failed reload-agent as a failed start and recovers the resource, so only
 // a domain proven not running fails it; the recurring monitor, rescheduled with the new values
 // at once, runs the new monitor_scripts and writes the utilization.
 #include <vector>
@@ -31,7 +31,7 @@ std::string reloadable_values(const Job& job) {
 /// start: RAM from the past.
 void warn_of_saved_state(Job& job) {
   if (job.settings.snapshot.empty() || !job.target.ref) return;
-  const std::string saved = fmt::format("{}/{}.state", job.settings.snapshot, job.target.ref->name);
+  const std::string saved = saved_state_path(job.settings, job.target.ref->name);
   if (job.services.files.info(saved, job.query_deadline().at())) {
     job.log().warning("reload-agent: {} exists while {} runs: the next start would restore it; remove it", saved,
                       job.target.ref->label());

@@ -60,6 +60,10 @@ std::string describe_shutdown_methods(unsigned bits) {
   return names.empty() ? std::string("libvirt's default method") : fmt::format("{}", fmt::join(names, ","));
 }
 
+std::string saved_state_path(const Settings& settings, const std::string& domain_name) {
+  return fmt::format("{}/{}.state", settings.snapshot, domain_name);
+}
+
 std::string overlay_path(const std::string& config) {
   return std::filesystem::path(config).replace_extension(".qcow2").string();
 }

@@ -88,4 +88,7 @@ enum class SettingsScope { monitor, every_action };
 /// e.g. /etc/libvirt/qemu/vm1.xml → /etc/libvirt/qemu/vm1.qcow2.
 [[nodiscard]] std::string overlay_path(const std::string& config);
 
+/// snapshot: where stop saves the domain's RAM and start restores it from, <snapshot>/<name>.state.
+[[nodiscard]] std::string saved_state_path(const Settings& settings, const std::string& domain_name);
+
 }  // namespace vmha::agents

@@ -161,7 +161,7 @@ Result<bool> restore_saved(Job& job) {
   if (job.settings.snapshot.empty()) return false;
   const auto& ref = *job.target.ref;
   auto& files = job.services.files;
-  const std::string saved = fmt::format("{}/{}.state", job.settings.snapshot, ref.name);
+  const std::string saved = saved_state_path(job.settings, ref.name);
   const std::string retired = saved + ".restoring";
   if (files.info(retired, job.query_deadline().at())) {
     job.log().warning(

@@ -87,7 +87,7 @@ Result<void> verify(Job& job, const virt::DomainRef& ref, std::string_view how, 
 
 /// snapshot: saves the RAM state instead of shutting down. False when it did not work.
 bool save_state(Job& job, const virt::DomainRef& ref) {
-  const std::string path = fmt::format("{}/{}.state", job.settings.snapshot, ref.name);
+  const std::string path = saved_state_path(job.settings, ref.name);
   auto saved = job.hypervisor->save(ref, path, job.deadline().keep_back(job.settings.destroy_reserve));
   if (saved) {
     job.log().info("state of {} saved to {}", ref.label(), path);
