@@ -155,6 +155,16 @@ history_by() {
 restarts_since() {
   { tn_since 1; tn_since 2; } | grep -E "(Initiating|Result of) (start|stop|migrate_to|migrate_from) operation (for )?vm-|Actions: (Restart|Recover|Stop|Start|Move|Migrate) +vm-" || true
 }
+# nothing_restarted SINCE: every VM keeps the QEMU it had in $before, neither node logged a stop,
+# start or migration since tn_mark (SINCE says when that was), and nothing failed.
+nothing_restarted() {
+  local after
+  after=$(qemu_pids)
+  check "no QEMU was replaced ($after)" test "$before" = "$after"
+  check "no stop, start or migration since $1" test -z "$(restarts_since)"
+  restarts_since | head -n 5 | sed 's/^/     /'
+  check "no failed action, no fail-count" test -z "$(failed_actions)$(fail_counts)"
+}
 # switch_by_hand VM TOOL: docs/switching.md's steps with crm or pcs, checked like the helper does.
 switch_by_hand() {
   local vm=$1 tool=$2 k
@@ -200,13 +210,9 @@ sleep 22
 for vm in "${TN_VMS[@]}"; do
   check "$vm: every node's history is vmha's" history_by "$vm" vmha
 done
-check "vmha's recurring monitors run ($(tn_ctl cibadmin -Q -o status 2>/dev/null | grep -c 'operation_key="vm-[a-z0-9-]*_monitor_10000"') recorded)" \
-  test "$(tn_ctl cibadmin -Q -o status 2>/dev/null | grep -c 'operation_key="vm-[a-z0-9-]*_monitor_10000"')" -ge 5
-after=$(qemu_pids)
-check "no QEMU was replaced ($after)" test "$before" = "$after"
-check "no stop, start or migration in Pacemaker's logs since the switch began" test -z "$(restarts_since)"
-restarts_since | head -n 5 | sed 's/^/     /'
-check "no failed action, no fail-count" test -z "$(failed_actions)$(fail_counts)"
+monitors=$(tn_ctl cibadmin -Q -o status 2>/dev/null | grep -c 'operation_key="vm-[a-z0-9-]*_monitor_10000"')
+check "vmha's recurring monitors run ($monitors recorded)" test "$monitors" -ge 5
+nothing_restarted "the switch began"
 result s_switch_to_vmha "$t_switch" "$f0" "5 VMs switched to ocf:vmha (1 with crm, 1 with pcs, 3 with vmha-switch-agent) in $(lab_secs "$t_switch") s; QEMU pids unchanged, no stop/start/migration"
 
 # --- r) reload-agent ---------------------------------------------------------------------------
@@ -243,15 +249,11 @@ grep -o "reload-agent: parameters in effect from now on: .*" <<<"$logs" | sort -
 check "vmha logged the new values (vm-web: migration_speed=64)" grep -q "VirtualDomain(vm-web).*reload-agent: .*migration_speed=64" <<<"$logs"
 check "... (vm-radius2: monitor_scripts)" grep -q "VirtualDomain(vm-radius2).*reload-agent: .*monitor_scripts=$script" <<<"$logs"
 check "... (vm-radius1: unset_utilization_cpu=true)" grep -q "VirtualDomain(vm-radius1).*reload-agent: .*unset_utilization_cpu=true" <<<"$logs"
-after=$(qemu_pids)
-check "no QEMU was replaced ($after)" test "$before" = "$after"
-check "no stop, start or migration" test -z "$(restarts_since)"
-restarts_since | head -n 5 | sed 's/^/     /'
 script_ran() { [ "$(wc -l <"$script.log" 2>/dev/null || echo 0)" -ge 1 ]; }
 check "vm-radius2's new monitor script runs (the recurring monitor after the reload)" tn_until 25 script_ran
 cpu_gone() { [ -n "$(util host_memory)" ] && [ -z "$(util cpu)" ]; }
 check "vm-radius1's cpu utilization is gone (unset_utilization_cpu), its host_memory kept" tn_until 25 cpu_gone
-check "no failed action, no fail-count" test -z "$(failed_actions)$(fail_counts)"
+nothing_restarted "the parameters changed"
 # A parameter that is not reloadable, even set to its default: Pacemaker restarts the VM.
 k=$(tn_node_of vm-radius2)
 pid=$(tn_qemu_pid "$k" vm-radius2)
@@ -547,11 +549,7 @@ check "vmha-switch-agent --to heartbeat --all (exit 0)" test "${PIPESTATUS[0]}" 
 t_back=$(($(lab_now_ms) - t0))
 check "every VM's primitive is ocf:heartbeat:VirtualDomain again" all_on heartbeat
 sleep 22
-after=$(qemu_pids)
-check "no QEMU was replaced ($after)" test "$before" = "$after"
-check "no stop, start or migration since the switch back began" test -z "$(restarts_since)"
-restarts_since | head -n 5 | sed 's/^/     /'
-check "no failed action, no fail-count" test -z "$(failed_actions)$(fail_counts)"
+nothing_restarted "the switch back began"
 result z_switch_back "$t_back" "$f0" "5 VMs switched back to ocf:heartbeat with vmha-switch-agent in $(lab_secs "$t_back") s; QEMU pids unchanged, no stop/start/migration"
 
 # --- down ------------------------------------------------------------------------------------
