@@ -127,6 +127,7 @@ Result<std::string> man_page(std::string_view xml_text, const Metadata& md, cons
   std::string ops;
   for (const auto& action : md.actions) {
     if (action.name == "meta-data" || action.name == "validate-all" || action.name == "status") continue;
+    if (action.depth && *action.depth != 0) continue;  // an op of its own with OCF_CHECK_LEVEL
     ops += fmt::format(" \\e\n  op {}{} timeout={}", roff_line(action.name),
                        action.interval ? fmt::format(" interval={}", duration_text(*action.interval)) : std::string(),
                        duration_text(action.timeout));

@@ -61,6 +61,8 @@ std::string full_agent_path() {
 }
 
 std::optional<Result<ocf::Status>> fast_monitor(const ocf::Request& request, const ocf::Services& services) {
+  // Depth 10 pings the guest agent, which takes libvirt's client library: the full agent's job.
+  if (request.call.check_level >= kGuestAgentDepth) return std::nullopt;
   const auto settings = read_settings(request.params, SettingsScope::monitor);
   if (!settings) return Result<ocf::Status>(fail(settings.error()));
   const std::string uri = effective_uri(*settings, services.env);

@@ -62,7 +62,7 @@ Result<Status> judge_by_processes(Job& job, const Error& why) {
 
 }  // namespace
 
-Result<Status> domain_status(Job& job) {
+Result<Status> domain_status(Job& job, virt::DomainRef* seen) {
   auto never_ran = never_ran_here(job, "not running");
   VMHA_TRY(never_ran);
   if (*never_ran) return Status::not_running;
@@ -83,16 +83,22 @@ Result<Status> domain_status(Job& job) {
     if (!job.target.records_unreadable.empty()) return fail(ErrorKind::other, records_unreadable(job));
     return Status::not_running;
   }
+  if (seen != nullptr) *seen = (*found)->ref;
   return judge(job, **found);
 }
 
 Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
-  auto status = domain_status(job);
+  virt::DomainRef seen;
+  auto status = domain_status(job, &seen);
   if (!status || *status != Status::success) return status;
+  if (job.request.call.check_level >= kGuestAgentDepth) {
+    status = check_guest_agent(job, seen);
+    if (!status) return status;
+  }
   VMHA_TRY(run_monitor_scripts(job));
   if (!probe) update_utilization(job);  // probes never write to the CIB
-  return Status::success;
+  return status;
 }
 
 }  // namespace vmha::agents

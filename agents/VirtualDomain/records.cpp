@@ -1,5 +1,6 @@
 #include "VirtualDomain/records.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 
@@ -103,11 +104,19 @@ Result<void> Records::remember_start(const StartRecord& record) const {
   return write("domain", text);
 }
 
-Result<void> Records::forget_start() const {
+Result<void> Records::forget(std::string_view kind) const {
   if (!enabled()) return {};
-  auto removed = files_->remove(path("domain"), deadline_);
+  auto removed = files_->remove(path(kind), deadline_);
   if (!removed && removed.error().kind == ErrorKind::not_found) return {};
   return removed;
+}
+
+Result<void> Records::forget_start() const {
+  return forget("domain");
+}
+
+Result<void> Records::forget_liveness() const {
+  return forget("liveness");
 }
 
 std::optional<ConfigIdentity> Records::config_identity(const std::string& config) const {
@@ -140,6 +149,36 @@ Result<void> Records::remember_utilization(const std::map<std::string, std::stri
   std::string text;
   for (const auto& [name, value] : values) text += fmt::format("{}={}\n", name, value);
   return write("utilization", text);
+}
+
+std::optional<LivenessRecord> Records::liveness() const {
+  const auto text = read("liveness");
+  if (!text) return std::nullopt;
+  LivenessRecord record;
+  for (const std::string& line : ocf::split_fields(*text, '\n')) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq);
+    const std::string value = line.substr(eq + 1);
+    const auto number = ocf::parse_integer(value);
+    if (key == "domain_id" && number && *number >= -1 && *number <= INT32_MAX)
+      record.domain_id = static_cast<int>(*number);
+    if (key == "uuid") record.uuid = virt::canonical_uuid(value);
+    if (key == "answered_ms" && number) record.answered_ms = *number;
+    if (key == "misses" && number && *number >= 0 && *number <= INT32_MAX) record.misses = static_cast<int>(*number);
+    if (key == "checked_ms" && number) record.checked_ms = *number;
+    if (key == "last") record.last = value;
+  }
+  return record;
+}
+
+Result<void> Records::remember_liveness(const LivenessRecord& record) const {
+  std::string text = fmt::format("domain_id={}\nuuid={}\n", record.domain_id, record.uuid);
+  if (record.answered_ms) text += fmt::format("answered_ms={}\n", *record.answered_ms);
+  std::string last = record.last;
+  std::replace(last.begin(), last.end(), '\n', ' ');
+  text += fmt::format("misses={}\nchecked_ms={}\nlast={}\n", record.misses, record.checked_ms, last);
+  return write("liveness", text);
 }
 
 }  // namespace vmha::agents

@@ -4,9 +4,11 @@
 // since boot; it is written before the first call that can create the domain, so its absence
 // proves the agent did not start the domain here since boot. The config identity keeps the
 // name and UUID of the last good read of the config file, so a config broken later still
-// names its domain. The utilization record holds the values last written to the CIB.
+// names its domain. The utilization record holds the values last written to the CIB. The
+// liveness record holds what depth-10 monitors saw of the guest agent in the domain's current run.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +43,18 @@ struct ConfigIdentity {
   std::string version;  ///< sys::FileInfo::version() of the file that was read
 };
 
+/// What depth-10 monitors saw of the guest agent during one run of the domain (times are
+/// steady-clock milliseconds: the record lives in /run, which a reboot empties).
+struct LivenessRecord {
+  int domain_id = -1;  ///< the run: libvirt's domain ID, new at each start
+  std::string uuid;
+  std::optional<std::int64_t> answered_ms;  ///< the last answer in this run; none yet: still booting
+  int misses = 0;                           ///< unanswered pings since the last answer, in a row
+  std::int64_t checked_ms = 0;              ///< the last ping
+  std::string last;                         ///< what it got: "answered", or libvirt's message
+  bool operator==(const LivenessRecord&) const = default;
+};
+
 class Records {
  public:
   /// `key` names the resource (the instance without clone suffix); empty disables records.
@@ -64,6 +78,11 @@ class Records {
   [[nodiscard]] std::map<std::string, std::string> utilization() const;
   [[nodiscard]] Result<void> remember_utilization(const std::map<std::string, std::string>& values) const;
 
+  [[nodiscard]] std::optional<LivenessRecord> liveness() const;
+  [[nodiscard]] Result<void> remember_liveness(const LivenessRecord& record) const;
+  /// Removes the liveness record (the domain stopped here, or starts anew).
+  [[nodiscard]] Result<void> forget_liveness() const;
+
   [[nodiscard]] std::string path(std::string_view kind) const;
   /// Why a record could not be read (anything but "there is none"), empty when all could: an
   /// unreadable record proves nothing about what this node started.
@@ -72,6 +91,7 @@ class Records {
  private:
   [[nodiscard]] std::optional<std::string> read(std::string_view kind) const;
   [[nodiscard]] Result<void> write(std::string_view kind, const std::string& text) const;
+  [[nodiscard]] Result<void> forget(std::string_view kind) const;
 
   sys::FileSystem* files_;
   std::string dir_;

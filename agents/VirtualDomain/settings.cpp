@@ -115,6 +115,17 @@ Result<Settings> read_settings(const ocf::Params& params, SettingsScope scope) {
   }
   s.destroy_reserve = std::chrono::seconds(reserve);
   s.pmsuspended_is_running = params.flag(param::pmsuspended_is_running);
+  const auto agent_timeout = params.integer(param::guest_agent_timeout).value_or(5);
+  if (agent_timeout < 1 || agent_timeout > 300) {
+    return misconfigured(
+        fmt::format("parameter 'guest_agent_timeout': {} is not between 1 and 300 seconds", agent_timeout));
+  }
+  s.guest_agent_timeout = std::chrono::seconds(agent_timeout);
+  const auto misses = params.integer(param::guest_agent_misses).value_or(3);
+  if (misses < 1 || misses > 100) {
+    return misconfigured(fmt::format("parameter 'guest_agent_misses': {} is not between 1 and 100", misses));
+  }
+  s.guest_agent_misses = static_cast<int>(misses);
   if (scope == SettingsScope::monitor) return s;
   auto migration = read_migration_settings(params);
   VMHA_TRY(migration);

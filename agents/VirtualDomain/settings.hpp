@@ -55,6 +55,8 @@ struct Settings {
   bool start_resources = false;
   std::chrono::seconds destroy_reserve{20};
   bool pmsuspended_is_running = true;
+  std::chrono::seconds guest_agent_timeout{5};  ///< a depth-10 monitor's wait for the guest agent
+  int guest_agent_misses = 3;                   ///< unanswered pings in a row that fail it
   MigrationSettings migration;
   /// drbd_resources: names to check; empty = detect from the disks.
   std::vector<std::string> drbd_resources;

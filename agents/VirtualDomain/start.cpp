@@ -87,6 +87,10 @@ Result<void> prepare_overlay(Job& job) {
 /// Records, before a call that can create the domain, that one is under way: a stop after a
 /// start that gave up on such a call must not call the domain stopped while it may still come.
 Result<void> record_launch(Job& job) {
+  // A new run of the domain: the guest agent's count starts again (it waits for a first answer).
+  if (auto forgotten = job.records.forget_liveness(); !forgotten) {
+    job.log().warning("cannot remove the guest agent record: {}", forgotten.error().reason);
+  }
   const std::string daemon =
       job.processes != nullptr ? job.processes->daemon_instance().value_or(std::string()) : std::string();
   if (auto written = job.records.remember_start(next_start_record(job, *job.target.ref, true, daemon)); !written) {

@@ -203,6 +203,9 @@ Result<Status> stop(Job& job) {
   if (auto forgotten = job.records.forget_start(); !forgotten) {
     job.log().warning("cannot remove the start record: {}", forgotten.error().reason);
   }
+  if (auto forgotten = job.records.forget_liveness(); !forgotten) {
+    job.log().warning("cannot remove the guest agent record: {}", forgotten.error().reason);
+  }
   job.log().info("domain {} is stopped", job.target.ref->label());
   return Status::success;
 }

@@ -25,6 +25,12 @@ Result<Status> validate(Job& job) {
   if (!emulator.empty() && !sys::find_program(emulator, "", job.query_deadline().remaining())) {
     return fail(ErrorKind::not_installed, fmt::format("emulator {} is not installed on this node", emulator));
   }
+  if (job.request.call.check_level >= kGuestAgentDepth && !job.target.config->guest_agent_channel) {
+    return misconfigured(
+        fmt::format("OCF_CHECK_LEVEL={} pings the guest agent, but the domain XML {} has no virtio channel named "
+                    "org.qemu.guest_agent.0",
+                    job.request.call.check_level, s.config));
+  }
   if (s.sync_config) {
     VMHA_TRY(need_program(job, "csync2", "sync_config_on_stop"));
   }

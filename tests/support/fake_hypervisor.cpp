@@ -188,6 +188,7 @@ Result<void> FakeHypervisor::create(const std::string& xml, const ocf::Deadline&
   domain.vcpus = parsed->vcpus;
   domain.max_memory_kib = parsed->memory_kib;
   domain.label = parsed->label;
+  domain.id = ++world_.last_id;
   return {};
 }
 
@@ -214,6 +215,7 @@ Result<void> FakeHypervisor::start(const virt::DomainRef& ref, const ocf::Deadli
     return fail(ErrorKind::invalid, "domain is already running");
   }
   (*domain)->state = {DomainState::running, 1};
+  (*domain)->id = ++world_.last_id;
   return {};
 }
 
@@ -388,6 +390,26 @@ Result<std::vector<virt::DomainRef>> FakeHypervisor::labelled(const std::string&
     if (domain.label == resource && domain.state.state != DomainState::shut_off) found.push_back({name, domain.uuid});
   }
   return found;
+}
+
+Result<virt::GuestAgentPing> FakeHypervisor::ping_guest_agent(const virt::DomainRef& ref, std::chrono::seconds timeout,
+                                                              const ocf::Deadline& d) {
+  if (auto error = enter("ping", ref.name, d)) return fail(*error);
+  auto domain = lookup(ref);
+  VMHA_TRY(domain);
+  const FakeDomain& found = **domain;
+  virt::GuestAgentPing ping{found.agent, found.id, {}};
+  if (!virt::is_executing(found.state.state)) ping.reply = virt::GuestAgentReply::not_executing;
+  if (ping.reply == virt::GuestAgentReply::silent) {
+    world_.clock.advance(timeout);  // libvirt waits the whole timeout for the answer
+    ping.detail = "Guest agent is not responding: Guest agent not available for now";
+  }
+  if (ping.reply == virt::GuestAgentReply::not_connected) {
+    ping.detail = "Guest agent is not responding: QEMU guest agent is not connected";
+  }
+  if (ping.reply == virt::GuestAgentReply::no_channel)
+    ping.detail = "argument unsupported: QEMU guest agent is not configured";
+  return ping;
 }
 
 Result<std::string> FakeHypervisor::uri(const ocf::Deadline& d) {

@@ -34,6 +34,9 @@ struct FakeDomain {
   sys::Millis shutdown_takes{300};  ///< from the request to "shut off"
   std::optional<sys::Clock::time_point> off_at;
   std::string label;  ///< the resource whose label the live domain carries
+  /// The guest agent: what a ping gets (answered, silent, not connected, no channel).
+  virt::GuestAgentReply agent = virt::GuestAgentReply::answered;
+  int id = 1;  ///< libvirt's domain ID: a new one at each start
 };
 
 /// How a fake migration behaves.
@@ -80,6 +83,7 @@ struct FakeLibvirt {
   std::map<std::string, sys::Millis> lands_late;
   std::vector<LateCall> pending;   ///< late calls not carried out yet
   int daemon_generation = 1;       ///< a new libvirtd after each restart
+  int last_id = 1;                 ///< the last domain ID given (libvirt counts up)
   bool daemon_known = true;        ///< /proc and the socket tell which daemon serves the node
   bool unreachable = false;        ///< every call fails: cannot connect
   std::vector<std::string> calls;  ///< "state vm1", "create vm1", …
@@ -133,6 +137,8 @@ class FakeHypervisor final : public virt::Hypervisor {
   Result<void> ensure_pool(const std::string& name, const ocf::Deadline& deadline) override;
   Result<virt::MigrationReport> migrate(const virt::DomainRef& domain, const virt::MigrationRequest& request,
                                         const ocf::Deadline& deadline, virt::MigrationWatcher& watcher) override;
+  Result<virt::GuestAgentPing> ping_guest_agent(const virt::DomainRef& domain, std::chrono::seconds timeout,
+                                                const ocf::Deadline& deadline) override;
   Result<std::string> uri(const ocf::Deadline& deadline) override;
   Result<void> label(const virt::DomainRef& domain, const std::string& resource,
                      const ocf::Deadline& deadline) override;

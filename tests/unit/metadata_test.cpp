@@ -99,7 +99,7 @@ TEST_CASE("the OCF 1.0 form is the OCF 1.1 form without reloadable and reload-ag
   CHECK(VirtualDomain_metadata.ocf_1_0.find("\"reload-agent\"") == std::string_view::npos);
 }
 
-TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types and defaults", "[metadata]") {
+TEST_CASE("meta-data declares every VirtualDomain parameter with their types and defaults", "[metadata]") {
   struct Expected {
     std::string name;
     ParamType type;
@@ -136,6 +136,8 @@ TEST_CASE("meta-data declares all 27 VirtualDomain parameters with their types a
       {"start_resources", ParamType::boolean, "false"},
       {"destroy_reserve", ParamType::integer, "20"},
       {"pmsuspended_is_running", ParamType::boolean, "true"},
+      {"guest_agent_timeout", ParamType::integer, "5"},
+      {"guest_agent_misses", ParamType::integer, "3"},
       {"migration_auto_converge", ParamType::boolean, "false"},
       {"migration_compression", ParamType::string, ""},
       {"migration_postcopy_after", ParamType::integer, "0"},

@@ -11,7 +11,7 @@ domain_uuid() {
 }
 
 cmd_guest_xml() {
-  local name kind mem os
+  local name kind mem os agent=
   name=$(domain_name "${1:-}")
   kind=${2:-}
   [[ -z ${3:-} ]] || node_num "$3" >/dev/null # accepted for symmetry; the XML is node-independent
@@ -29,6 +29,12 @@ cmd_guest_xml() {
       [[ -s $LAB_GUEST_DIR/vmlinuz && -s $LAB_GUEST_DIR/initrd.gz ]] ||
         die "no guest kernel in $LAB_GUEST_DIR (run tests/lab/make-guest)"
       mem=128
+      # The guest runs qemu-guest-agent on this channel, and reports a panic through pvpanic.
+      agent="
+    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
+    <panic model='isa'/>"
       os="<kernel>$LAB_GUEST_DIR/vmlinuz</kernel>
     <initrd>$LAB_GUEST_DIR/initrd.gz</initrd>
     <cmdline>console=ttyS0 panic=-1 quiet</cmdline>"
@@ -74,7 +80,7 @@ cmd_guest_xml() {
       <log file='/var/log/libvirt/qemu/$name.console' append='off'/>
       <target port='0'/>
     </serial>
-    <memballoon model='none'/>
+    <memballoon model='none'/>$agent
   </devices>
 </domain>
 EOF

@@ -117,11 +117,28 @@ Result<DomainXml> parse_domain_xml(std::string_view text) {
       }
     }
   }
+  const auto add_once = [](std::vector<std::string>& list, const std::string& item) {
+    if (!item.empty() && std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+  };
   for (xmlNodePtr iface : xml::children(devices, "interface")) {
-    if (xml::attribute(iface, "type").value_or("") != "network") continue;
-    const auto network = xml::attribute(xml::child(iface, "source"), "network").value_or("");
-    if (!network.empty() && std::find(out.networks.begin(), out.networks.end(), network) == out.networks.end()) {
-      out.networks.push_back(network);
+    const auto type = xml::attribute(iface, "type").value_or("");
+    xmlNodePtr source = xml::child(iface, "source");
+    if (type == "network") add_once(out.networks, xml::attribute(source, "network").value_or(""));
+    if (type == "bridge") add_once(out.bridges, xml::attribute(source, "bridge").value_or(""));
+  }
+  xmlNodePtr os_type = xml::child(xml::child(root, "os"), "type");
+  out.arch = xml::attribute(os_type, "arch").value_or("");
+  out.machine = xml::attribute(os_type, "machine").value_or("");
+  if (xmlNodePtr cpu = xml::child(root, "cpu"); cpu != nullptr) {
+    out.cpu_model = trimmed(xml::text(xml::child(cpu, "model")));
+    // libvirt's default mode is custom when a model is given.
+    out.cpu_mode = xml::attribute(cpu, "mode").value_or(out.cpu_model.empty() ? "" : "custom");
+  }
+  for (xmlNodePtr channel : xml::children(devices, "channel")) {
+    xmlNodePtr target = xml::child(channel, "target");
+    if (xml::attribute(target, "type").value_or("") == "virtio" &&
+        xml::attribute(target, "name").value_or("") == "org.qemu.guest_agent.0") {
+      out.guest_agent_channel = true;
     }
   }
   return out;

@@ -1,10 +1,13 @@
 #include "vmha/virt/libvirt.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 
 #include <fmt/core.h>
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include "errors.hpp"
@@ -255,6 +258,38 @@ class LibvirtHypervisor final : public Hypervisor {
             found.push_back(DomainRef{name, uuid});
           }
           return found;
+        });
+  }
+
+  Result<GuestAgentPing> ping_guest_agent(const DomainRef& ref, std::chrono::seconds timeout,
+                                          const ocf::Deadline& deadline) override {
+    const int seconds = static_cast<int>(std::max<std::int64_t>(1, timeout.count()));
+    return call<GuestAgentPing>(
+        "ping the guest agent", deadline, [ref, seconds](virConnectPtr c) -> Result<GuestAgentPing> {
+          auto domain = lookup(c, ref);
+          VMHA_TRY(domain);
+          GuestAgentPing ping;
+          ping.domain_id = static_cast<int>(virDomainGetID(domain->get()));
+          char* answer = virDomainQemuAgentCommand(domain->get(), R"({"execute":"guest-ping"})", seconds, 0);
+          if (answer != nullptr) {
+            std::free(answer);  // NOLINT(cppcoreguidelines-no-malloc): libvirt's allocation
+            ping.reply = GuestAgentReply::answered;
+            return ping;
+          }
+          const virError* error = virGetLastError();
+          const int code = error != nullptr ? error->code : VIR_ERR_INTERNAL_ERROR;
+          ping.detail = error != nullptr && error->message != nullptr ? error->message : "no answer";
+          switch (code) {
+            case VIR_ERR_AGENT_UNRESPONSIVE:
+              // libvirt's words: "not connected" when no agent in the guest opened the channel;
+              // a timeout or a broken agent otherwise.
+              ping.reply = ping.detail.find("not connected") != std::string::npos ? GuestAgentReply::not_connected
+                                                                                  : GuestAgentReply::silent;
+              return ping;
+            case VIR_ERR_ARGUMENT_UNSUPPORTED: ping.reply = GuestAgentReply::no_channel; return ping;
+            case VIR_ERR_OPERATION_INVALID: ping.reply = GuestAgentReply::not_executing; return ping;
+            default: return fail(last_error(fmt::format("ping the guest agent of {}", ref.label()), c));
+          }
         });
   }
 

@@ -104,8 +104,15 @@ struct DomainXml {
   unsigned vcpus = 0;
   std::vector<DiskSource> disks;
   std::vector<std::string> networks;  ///< interface type='network' sources
-  std::vector<std::string> pools;     ///< storage pools of volume disks
-  std::string label;                  ///< the resource its vmha label names, or empty
+  std::vector<std::string> bridges;   ///< interface type='bridge' sources
+  std::string arch;                   ///< os/type arch=, e.g. x86_64
+  std::string machine;                ///< os/type machine=, e.g. pc-q35-7.2
+  std::string cpu_mode;               ///< cpu mode= (custom, host-model, host-passthrough…), empty: none
+  std::string cpu_model;              ///< cpu/model text for a custom CPU
+  /// A virtio channel named org.qemu.guest_agent.0: libvirt can talk to a guest agent.
+  bool guest_agent_channel = false;
+  std::vector<std::string> pools;  ///< storage pools of volume disks
+  std::string label;               ///< the resource its vmha label names, or empty
 
   [[nodiscard]] DomainRef ref() const { return DomainRef{name, uuid}; }
 };

@@ -10,6 +10,7 @@
 //   timed_out    no answer before the deadline
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,23 @@ enum ShutdownMethod : unsigned {
   shutdown_initctl = 4,
   shutdown_signal = 8,
   shutdown_paravirt = 16,
+};
+
+/// What a guest agent ping found (the answer is about the guest; Result's error about libvirt).
+enum class GuestAgentReply {
+  answered,       ///< the guest agent answered guest-ping
+  silent,         ///< it did not answer within the timeout, or libvirt marks it broken
+  not_connected,  ///< the domain has an agent channel, but no agent in the guest opened it
+  no_channel,     ///< the domain has no org.qemu.guest_agent.0 channel
+  not_executing,  ///< the guest does not execute now (paused, shutting down): it cannot answer
+};
+
+struct GuestAgentPing {
+  GuestAgentReply reply = GuestAgentReply::silent;
+  /// libvirt's ID of the running domain: a new one at each start (and on each node), so a
+  /// liveness count kept under one ID never carries over to the next run.
+  int domain_id = -1;
+  std::string detail;  ///< libvirt's message when the agent did not answer
 };
 
 /// What a recurring monitor asks: the narrow part both the libvirt client and the monitor's
@@ -71,6 +89,10 @@ class Hypervisor : public DomainReader {
   /// latest, with an Error of kind timed_out. The watcher is called every interval meanwhile.
   [[nodiscard]] virtual Result<MigrationReport> migrate(const DomainRef& domain, const MigrationRequest& request,
                                                         const ocf::Deadline& deadline, MigrationWatcher& watcher) = 0;
+  /// Pings the domain's guest agent (qemu-guest-agent's guest-ping through libvirt), waiting
+  /// at most `timeout` for its answer (whole seconds, libvirt's unit).
+  [[nodiscard]] virtual Result<GuestAgentPing> ping_guest_agent(const DomainRef& domain, std::chrono::seconds timeout,
+                                                                const ocf::Deadline& deadline) = 0;
   /// The URI of the connection (the resolved default when none was given).
   [[nodiscard]] virtual Result<std::string> uri(const ocf::Deadline& deadline) = 0;
   /// Labels the running domain as the resource's (live metadata, which a migration carries
