@@ -127,6 +127,10 @@ void save_definition(Job& job);
 /// Monitor scripts must pass: retried until the deadline.
 [[nodiscard]] Result<void> wait_scripts(Job& job);
 
+/// Publishes the config file's digest as this node's transient attribute vmha-config-<resource>
+/// (attrd_updater), for `vmha check`; only under Pacemaker, never fails the caller.
+void publish_config_digest(Job& job);
+
 /// Runs monitor_scripts; the first failure is the error.
 [[nodiscard]] Result<void> run_monitor_scripts(Job& job);
 /// Writes cpu/host_memory/hv_memory utilization when it changed (never fails the caller).

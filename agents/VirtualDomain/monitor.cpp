@@ -89,6 +89,8 @@ Result<Status> domain_status(Job& job, virt::DomainRef* seen) {
 
 Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
+  // A probe runs when a node joins (and after a refresh): the node's digest goes out then.
+  if (probe) publish_config_digest(job);
   virt::DomainRef seen;
   auto status = domain_status(job, &seen);
   if (!status || *status != Status::success) return status;

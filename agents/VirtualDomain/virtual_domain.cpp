@@ -48,16 +48,27 @@ Result<ocf::Status> VirtualDomainAgent::perform(const ocf::Request& request) {
   auto processes = backends_.processes(uri);
   auto drbd = backends_.drbd ? backends_.drbd(services_) : nullptr;
   auto records = records_for(request, services_);
+  const auto known = records.config_identity(settings->config);
   auto target = read_target(*settings, records, services_, request.deadline);
+  // A new version of the config file: its digest goes out (a recurring monitor of an unchanged
+  // file stays on the fast path and publishes nothing).
+  const bool new_version = target.identity && (!known || known->version != target.identity->version);
   Job job =
       make_job(request, services_, *settings, Connections{*hypervisor, hypervisor.get(), processes.get(), drbd.get()},
                std::move(records), std::move(target));
-  if (monitoring) return monitor(job);
-  if (action == "start") return start(job);
+  if (monitoring) {
+    auto status = monitor(job);
+    if (new_version && !request.call.is_probe()) publish_config_digest(job);  // monitor() did for a probe
+    return status;
+  }
+  if (action == "start" || action == "migrate_from") {
+    auto status = action == "start" ? start(job) : migrate_from(job);
+    if (status && *status == ocf::Status::success) publish_config_digest(job);
+    return status;
+  }
   if (action == "stop") return stop(job);
   if (action == "validate-all") return validate(job);
   if (action == "migrate_to") return migrate_to(job);
-  if (action == "migrate_from") return migrate_from(job);
   if (action == "reload-agent") return reload_agent(job);
   return fail(ErrorKind::unsupported, fmt::format("{}: not implemented in this release of vmha", action));
 }

@@ -10,6 +10,9 @@
 #      vmha has, migration, stop, monitor and utilization ones): reload-agent, same QEMU
 #      processes, and the next actions use the values (c, e below); setting stateless restarts
 #   a) a VM's QEMU killed: Pacemaker restarts it on the same node (detection, recovery)
+#   g) the Linux guest's qemu-guest-agent frozen, with a depth-10 monitor (OCF_CHECK_LEVEL=10,
+#      added with pcs): the monitor fails after guest_agent_misses pings and Pacemaker restarts
+#      the VM, within interval x misses + one monitor timeout
 #   d) libvirtd restarted on both nodes while the VMs run: nothing fails or restarts
 #   c) 10 live migrations of the Linux guest back and forth with crm_resource --move:
 #      migrate_to + migrate_from, no start, no second boot, libvirt says "migrated"
@@ -294,6 +297,51 @@ check "the DC decided to recover it in place" logged_since "Actions: Recover +$v
 tn_ctl crm_resource --refresh -r "$vm" >/dev/null 2>&1
 settle 60
 result a_qemu_killed "$t_recover" "$f0" "detection $(lab_secs "$t_detect") s, recovery $(lab_secs "$t_recover") s (monitor every 10 s)"
+
+# --- g) a frozen guest: depth-10 monitor ----------------------------------------------------
+echo "--- g) the Linux guest's agent freezes; a depth-10 monitor notices, Pacemaker restarts it"
+f0=$failures
+vm=$TN_LINUX
+k=$(tn_node_of "$vm")
+g_interval=5 g_misses=3 g_timeout=20
+agent_cmd() { tn_in "$k" timeout 30 virsh -q -c qemu:///system qemu-agent-command "$vm" "$1" >/dev/null 2>&1; }
+check "a depth-10 monitor added with pcs (every ${g_interval} s, timeout ${g_timeout} s)" quiet tn_ctl pcs resource op add "$vm" \
+  monitor interval="${g_interval}s" timeout="${g_timeout}s" OCF_CHECK_LEVEL=10
+check "guest_agent_timeout=2 set (reloadable: no restart)" quiet tn_ctl crm_resource -r "$vm" -p guest_agent_timeout -v 2
+settle 60
+check "$vm's guest agent answers on node$k" tn_until 60 agent_cmd '{"execute":"guest-ping"}'
+sleep $((2 * g_interval))
+check "no failure while the agent answers" test -z "$(failed_actions)"
+pid=$(tn_qemu_pid "$k" "$vm")
+tn_mark
+t0=$(lab_now_ms)
+# Freeze the agent from inside the guest: guest-exec runs a shell that stops its parent, qemu-ga.
+agent_cmd '{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-c","kill -STOP $PPID"]}}'
+silent_reason() { { tn_since 1; tn_since 2; } | grep -q "has not answered its agent for"; }
+tn_until $((g_interval * g_misses + g_timeout + 30)) silent_reason
+t_detect=$(($(lab_now_ms) - t0))
+new_qemu() {
+  local p k2
+  k2=$(tn_node_of "$vm") || return 1
+  p=$(tn_qemu_pid "$k2" "$vm") && [ "$p" != "$pid" ] && tn_runs_on "$k2" "$vm"
+}
+tn_until 90 new_qemu
+rc=$?
+t_recover=$(($(lab_now_ms) - t0))
+bound=$((g_interval * g_misses + g_timeout))
+check "the depth-10 monitor failed: the guest has not answered its agent ($(lab_secs "$t_detect") s after the freeze)" silent_reason
+check "... within interval x misses + one monitor timeout = $bound s" test "$t_detect" -le $((bound * 1000))
+check "... the misses before it were warned about" logged_since "miss 2 of 3"
+check "Pacemaker restarted $vm with a new QEMU ($(lab_secs "$t_recover") s after the freeze)" test "$rc" = 0
+check "... it runs on one node only" tn_only_on "$(tn_node_of "$vm")" "$vm"
+check "its new guest agent answers" tn_until 90 agent_cmd '{"execute":"guest-ping"}'
+check "the depth-10 monitor removed with pcs" quiet tn_ctl pcs resource op remove "$vm" monitor \
+  interval="${g_interval}s" timeout="${g_timeout}s" OCF_CHECK_LEVEL=10
+tn_ctl crm_resource -r "$vm" -d guest_agent_timeout >/dev/null 2>&1
+tn_ctl crm_resource --cleanup -r "$vm" >/dev/null 2>&1
+settle 60
+check "no fail-count left after the cleanup" test -z "$(fail_counts)"
+result g_guest_frozen "$t_recover" "$f0" "detection $(lab_secs "$t_detect") s (bound $bound s: every ${g_interval} s, ${g_misses} misses, timeout ${g_timeout} s, guest_agent_timeout 2 s), restarted $(lab_secs "$t_recover") s after the freeze"
 
 # --- d) libvirtd restarted -------------------------------------------------------------------
 echo "--- d) libvirtd restarted on both nodes while the VMs run"

@@ -131,6 +131,10 @@ Result<DomainXml> parse_domain_xml(std::string_view text) {
   out.machine = xml::attribute(os_type, "machine").value_or("");
   if (xmlNodePtr cpu = xml::child(root, "cpu"); cpu != nullptr) {
     out.cpu_model = trimmed(xml::text(xml::child(cpu, "model")));
+    if (xmlBufferPtr buffer = xmlBufferCreate(); buffer != nullptr) {
+      if (xmlNodeDump(buffer, cpu->doc, cpu, 0, 0) > 0) out.cpu_xml = reinterpret_cast<const char*>(xmlBufferContent(buffer));
+      xmlBufferFree(buffer);
+    }
     // libvirt's default mode is custom when a model is given.
     out.cpu_mode = xml::attribute(cpu, "mode").value_or(out.cpu_model.empty() ? "" : "custom");
   }

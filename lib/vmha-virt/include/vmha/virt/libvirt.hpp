@@ -10,12 +10,16 @@
 #include <memory>
 #include <string>
 
+#include "vmha/virt/host.hpp"
 #include "vmha/virt/hypervisor.hpp"
 
 namespace vmha::virt {
 
 /// Connects lazily, on the first call. An empty `uri` is libvirt's default URI.
 [[nodiscard]] std::unique_ptr<Hypervisor> make_libvirt_hypervisor(std::string uri);
+
+/// The host's side of a node's libvirt (host.hpp), for `vmha check`; connects lazily.
+[[nodiscard]] std::unique_ptr<HostInspector> make_libvirt_host(std::string uri);
 
 /// Installs the no-op libvirt error handler and the event loop (for keepalive). Idempotent;
 /// make_libvirt_hypervisor() calls it.

@@ -109,6 +109,7 @@ struct DomainXml {
   std::string machine;                ///< os/type machine=, e.g. pc-q35-7.2
   std::string cpu_mode;               ///< cpu mode= (custom, host-model, host-passthrough…), empty: none
   std::string cpu_model;              ///< cpu/model text for a custom CPU
+  std::string cpu_xml;                ///< the <cpu> element as written, for a CPU comparison
   /// A virtio channel named org.qemu.guest_agent.0: libvirt can talk to a guest agent.
   bool guest_agent_channel = false;
   std::vector<std::string> pools;  ///< storage pools of volume disks
