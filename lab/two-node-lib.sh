@@ -169,6 +169,8 @@ tn_setup() {
     kind=bios
     [ "$vm" = "$TN_LINUX" ] && kind=linux
     "$TN_GUEST_TOOL" guest-xml "$vm" "$kind" >"$TN_SHARED/$vm.xml" || return 1
+    # A caller's changes to a VM's XML (tests/integration/cluster_check.sh adds a NIC, a CD-ROM).
+    if declare -F tn_xml_hook >/dev/null; then tn_xml_hook "$vm" "$TN_SHARED/$vm.xml" || return 1; fi
     minor=$((minor + 1))
     "$TN_LAB" drbdsim define "$vm" --nodes node1,node2 --minor "$minor" --allow-two-primaries --auto-promote no >/dev/null || {
       echo "     cannot define the simulated DRBD resource $vm"

@@ -31,8 +31,8 @@ void publish_config_digest(Job& job) {
     text = std::move(read->text);
   }
   const std::string key = resource->substr(0, resource->find(':'));  // a clone instance's suffix
-  const sys::Command command({"attrd_updater", "--name", config_digest_attribute(key), "--update",
-                              config_digest(text), "--node", *node});
+  const sys::Command command(
+      {"attrd_updater", "--name", config_digest_attribute(key), "--update", config_digest(text), "--node", *node});
   auto done = job.services.runner.run(command, job.deadline().within(kPublishTime).at());
   if (!done || done->exit_code != 0) {
     job.log().warning("cannot publish the config digest for vmha check: {}",

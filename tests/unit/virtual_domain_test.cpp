@@ -3,6 +3,7 @@
 
 #include "support/agent_harness.hpp"
 #include "support/catch.hpp"
+#include "vmha/config_digest.hpp"
 
 using vmha::ErrorKind;
 using vmha::sys::Millis;
@@ -508,4 +509,35 @@ TEST_CASE("safety invariants hold for every action, state and fault", "[vd][inva
   if (run_action == "monitor" && outcome.rc == 7) CHECK_FALSE(runs_after);  // never a false "stopped"
   if (run_action == "start" && outcome.rc == 0) CHECK(runs_after);
   if (action == "probe") CHECK(h.fakes.runner.ran.empty());  // probes never write the CIB
+}
+
+TEST_CASE("the config digest goes out at probes, starts and a new file version, never on a recurring monitor",
+          "[vd][digest]") {
+  AgentHarness h;
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_on_node", "node1");
+  h.fakes.env.set("OCF_RESKEY_autoset_utilization_cpu", "false");
+  h.fakes.env.set("OCF_RESKEY_autoset_utilization_host_memory", "false");
+  h.fakes.env.set("OCF_RESKEY_autoset_utilization_hv_memory", "false");
+  const auto published = [&h] {
+    int count = 0;
+    for (const auto& argv : h.fakes.runner.ran) count += !argv.empty() && argv[0] == "attrd_updater" ? 1 : 0;
+    return count;
+  };
+  const std::vector<std::string> expected{
+      "attrd_updater", "--name", "vmha-config-vm1", "--update", vmha::config_digest(vmha::test::domain_xml()),
+      "--node",        "node1"};
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
+  CHECK(h.run("monitor").rc == 7);  // a probe
+  REQUIRE(published() == 1);
+  CHECK(h.fakes.runner.ran.back() == expected);
+  CHECK(h.run("start").rc == 0);
+  CHECK(published() == 2);
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "10000");
+  for (int i = 0; i < 3; ++i) CHECK(h.run("monitor").rc == 0);
+  CHECK(published() == 2);
+  h.write_config(vmha::test::domain_xml() + "\n");  // a new version of the file
+  CHECK(h.run("monitor").rc == 0);
+  CHECK(published() == 3);
+  CHECK(h.run("monitor").rc == 0);
+  CHECK(published() == 3);
 }

@@ -132,7 +132,8 @@ Result<DomainXml> parse_domain_xml(std::string_view text) {
   if (xmlNodePtr cpu = xml::child(root, "cpu"); cpu != nullptr) {
     out.cpu_model = trimmed(xml::text(xml::child(cpu, "model")));
     if (xmlBufferPtr buffer = xmlBufferCreate(); buffer != nullptr) {
-      if (xmlNodeDump(buffer, cpu->doc, cpu, 0, 0) > 0) out.cpu_xml = reinterpret_cast<const char*>(xmlBufferContent(buffer));
+      if (xmlNodeDump(buffer, cpu->doc, cpu, 0, 0) > 0)
+        out.cpu_xml = reinterpret_cast<const char*>(xmlBufferContent(buffer));
       xmlBufferFree(buffer);
     }
     // libvirt's default mode is custom when a model is given.

@@ -52,9 +52,9 @@ class LibvirtHost final : public HostInspector {
 
   Result<void> runs_cpu(const MachineRequest& m, const std::string& cpu_xml, const ocf::Deadline& deadline) override {
     return worker_.call<void>("compare the guest CPU", deadline, [m, cpu_xml](virConnectPtr c) -> Result<void> {
-      const int verdict =
-          virConnectCompareHypervisorCPU(c, or_null(m.emulator), or_null(m.arch), or_null(m.machine),
-                                         or_null(m.virt_type), cpu_xml.c_str(), VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE);
+      const int verdict = virConnectCompareHypervisorCPU(c, or_null(m.emulator), or_null(m.arch), or_null(m.machine),
+                                                         or_null(m.virt_type), cpu_xml.c_str(),
+                                                         VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE);
       if (verdict == VIR_CPU_COMPARE_ERROR) {
         Error error = last_error("guest CPU", c);
         if (error.kind != ErrorKind::unreachable && error.kind != ErrorKind::timed_out &&

@@ -1,0 +1,184 @@
+#include "vmha-cli/status.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include "vmha-cli/json.hpp"
+#include "vmha/drbd/guard.hpp"
+#include "vmha/text.hpp"
+#include "vmha/virt/domain_xml.hpp"
+
+namespace vmha::admin {
+namespace {
+
+constexpr std::size_t kMaxConfig = 1U << 20U;
+constexpr sys::Millis kStepTime{3'000};
+
+std::string local_time(long long epoch) {
+  if (epoch <= 0) return "?";
+  const std::time_t t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buffer[32] = {};
+  std::strftime(buffer, sizeof buffer, "%F %T", &tm);
+  return buffer;
+}
+
+std::string seconds(long long ms) {
+  return fmt::format("{:.2f} s", static_cast<double>(ms) / 1000.0);
+}
+
+/// The newest operation of `resource` named `operation` with status `rc` (any when rc < 0).
+const OperationRecord* newest(const ClusterView& view, const std::string& resource, std::string_view operation,
+                              int rc = 0) {
+  const OperationRecord* best = nullptr;
+  for (const auto& op : view.history) {
+    if (op.resource != resource || op.operation != operation || (rc >= 0 && op.rc != rc)) continue;
+    if (best == nullptr || op.changed > best->changed) best = &op;
+  }
+  return best;
+}
+
+/// "node1 Primary/UpToDate, node2 Secondary/UpToDate" from this node's view of a DRBD resource.
+std::string drbd_line(const drbd::Resource& resource, const std::string& node) {
+  std::string line = fmt::format("{}: {} {}", resource.name, node, drbd::to_string(resource.role));
+  for (const auto& volume : resource.volumes) line += fmt::format("/{}", drbd::to_string(volume.disk));
+  for (const auto& peer : resource.peers) {
+    line += fmt::format(", {} {}", peer.name.empty() ? "peer" : peer.name, drbd::to_string(peer.role));
+    for (const auto& volume : peer.volumes) line += fmt::format("/{}", drbd::to_string(volume.disk));
+    if (peer.connection != drbd::ConnectionState::connected) {
+      line += fmt::format(" ({})", drbd::to_string(peer.connection));
+    }
+  }
+  return line;
+}
+
+}  // namespace
+
+StatusReport read_status(const ClusterView& view, const std::string& node, StatusWorld& world,
+                         const ocf::Deadline& deadline) {
+  StatusReport report;
+  report.node = node;
+  std::optional<Result<std::vector<drbd::Resource>>> drbd_state;
+  for (const auto& vm : view.resources) {
+    VmStatus status;
+    status.id = vm.id;
+    status.role = vm.role.empty() ? "?" : vm.role;
+    status.failed = vm.failed;
+    status.nodes = vm.active_on;
+    const bool here = std::find(vm.active_on.begin(), vm.active_on.end(), node) != vm.active_on.end();
+
+    std::optional<virt::DomainXml> domain;
+    auto read = world.files.read(vm.param("config"), kMaxConfig, deadline.within(kStepTime).at());
+    if (read) {
+      if (auto parsed = virt::parse_domain_xml(read->text)) domain = std::move(*parsed);
+    }
+    if (domain) status.domain = domain->name;
+    if (!domain) {
+      status.libvirt =
+          read ? "config not valid here" : fmt::format("config not readable here: {}", read.error().reason);
+    } else {
+      auto state = world.libvirt(vm.param("hypervisor")).state(domain->ref(), deadline.within(kStepTime));
+      if (!state) {
+        status.libvirt = fmt::format("unknown: {}", state.error().reason);
+      } else if (!*state) {
+        status.libvirt = here ? "not defined here (but Pacemaker has it here)" : "not here";
+      } else {
+        status.libvirt = virt::describe(**state);
+      }
+    }
+
+    std::vector<std::string> names = text::split_words(vm.param("drbd_resources"));
+    if (names == std::vector<std::string>{"none"}) names.clear();
+    if (!names.empty()) {
+      if (!drbd_state) drbd_state = world.drbd.resources(deadline.within(kStepTime));
+      for (const auto& name : names) {
+        if (!*drbd_state) {
+          status.drbd.push_back(fmt::format("{}: unknown ({})", name, drbd_state->error().reason));
+          continue;
+        }
+        const auto& all = **drbd_state;
+        auto found = std::find_if(all.begin(), all.end(), [&name](const drbd::Resource& r) { return r.name == name; });
+        status.drbd.push_back(found == all.end() ? fmt::format("{}: not configured on {}", name, node)
+                                                 : drbd_line(*found, node));
+      }
+    }
+
+    status.guest_agent = world.guest_agent(vm.id);
+    const auto* in = newest(view, vm.id, "migrate_from");
+    const auto* out = newest(view, vm.id, "migrate_to");
+    if (in != nullptr) {
+      status.last_move =
+          fmt::format("migrated to {} at {} (migrate_to {}, migrate_from {})", in->node, local_time(in->changed),
+                      out != nullptr ? seconds(out->exec_ms) : "?", seconds(in->exec_ms));
+    }
+    if (const auto* start = newest(view, vm.id, "start")) {
+      status.last_start =
+          fmt::format("started on {} at {} in {}", start->node, local_time(start->changed), seconds(start->exec_ms));
+    }
+    const OperationRecord* failure = nullptr;
+    for (const auto& op : view.history) {
+      if (op.resource != vm.id || op.rc == 0 || (op.operation == "monitor" && op.rc == 7)) continue;
+      if (failure == nullptr || op.changed > failure->changed) failure = &op;
+    }
+    if (failure != nullptr) {
+      status.last_failure =
+          fmt::format("{} on {} at {}: rc {}{}", failure->operation, failure->node, local_time(failure->changed),
+                      failure->rc, failure->exit_reason.empty() ? "" : ", " + failure->exit_reason);
+    }
+    report.vms.push_back(std::move(status));
+  }
+  return report;
+}
+
+std::string render_text(const StatusReport& report) {
+  std::string out = fmt::format("vmha status on {}: {} VM resources\n", report.node, report.vms.size());
+  for (const auto& vm : report.vms) {
+    out += fmt::format("\n{} ({}{}) on {}\n", vm.id, vm.role, vm.failed ? ", FAILED" : "",
+                       vm.nodes.empty() ? std::string("no node") : fmt::format("{}", fmt::join(vm.nodes, ", ")));
+    out += fmt::format("  libvirt here:  {}{}\n", vm.domain.empty() ? "" : vm.domain + ": ", vm.libvirt);
+    for (const auto& line : vm.drbd) out += fmt::format("  drbd:          {}\n", line);
+    out += fmt::format("  guest agent:   {}\n", vm.guest_agent);
+    if (!vm.last_move.empty()) out += fmt::format("  last move:     {}\n", vm.last_move);
+    if (!vm.last_start.empty()) out += fmt::format("  last start:    {}\n", vm.last_start);
+    if (!vm.last_failure.empty()) out += fmt::format("  last failure:  {}\n", vm.last_failure);
+  }
+  return out;
+}
+
+std::string render_json(const StatusReport& report) {
+  JsonWriter json;
+  json.begin_object();
+  json.field("node", report.node);
+  json.key("vms");
+  json.begin_array();
+  for (const auto& vm : report.vms) {
+    json.begin_object();
+    json.field("id", vm.id);
+    json.field("role", vm.role);
+    json.field("failed", vm.failed);
+    json.key("nodes");
+    json.begin_array();
+    for (const auto& node : vm.nodes) json.value(node);
+    json.end_array();
+    json.field("domain", vm.domain);
+    json.field("libvirt", vm.libvirt);
+    json.key("drbd");
+    json.begin_array();
+    for (const auto& line : vm.drbd) json.value(line);
+    json.end_array();
+    json.field("guest_agent", vm.guest_agent);
+    json.field("last_move", vm.last_move);
+    json.field("last_start", vm.last_start);
+    json.field("last_failure", vm.last_failure);
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+  return json.text() + "\n";
+}
+
+}  // namespace vmha::admin
