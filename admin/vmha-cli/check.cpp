@@ -115,22 +115,9 @@ class ResourceCheck {
   }
 
   void check_drbd(const virt::DomainXml& domain) {
-    const auto names = text::split_words(vm_.param("drbd_resources"));
-    if (names == std::vector<std::string>{"none"}) return;
-    std::vector<drbd::DeviceRef> devices;
-    for (const auto& name : names) devices.push_back({name, std::nullopt, std::nullopt, name});
-    if (names.empty()) {
-      const auto resolve = [this](const std::string& path) {
-        auto real = world_.files.resolve(path, step().at());
-        return real ? *real : path;
-      };
-      for (const auto& disk : domain.disks) {
-        if (disk.path.empty()) continue;
-        if (auto device = drbd::drbd_device(disk.path, resolve)) devices.push_back(std::move(*device));
-      }
-    }
+    const auto devices = vm_drbd_devices(vm_, domain, world_.files, deadline_);
     if (devices.empty()) return;
-    if (!drbd_state_) drbd_state_ = world_.drbd.resources(step());  // read once for every resource
+    if (!drbd_state_.has_value()) drbd_state_.emplace(world_.drbd.resources(step()));  // once for every resource
     const auto& all = *drbd_state_;
     if (!all) {
       if (all.error().kind == ErrorKind::not_found) {
@@ -154,11 +141,10 @@ class ResourceCheck {
         // then is this node's own disk (no peer to compare with, no peer that is Primary).
         drbd::Resource alone = *resource;
         alone.peers.clear();
-        alone.role = drbd::Role::primary;
-        alone.may_promote.reset();
+        alone.may_promote = true;
         alone.quorum.reset();
         for (auto& volume : alone.volumes) volume.quorum.reset();
-        found = drbd::check_start(alone, true);
+        found = drbd::check_start(alone, false);
       }
       for (const auto& finding : found) {
         problem("drbd", fmt::format("DRBD {}: {}", finding.resource, finding.problem));
@@ -204,7 +190,8 @@ class ResourceCheck {
       }
       return;  // the CPU comparison needs a machine libvirt knows
     }
-    if (domain.cpu_mode != "custom" || domain.cpu_xml.empty()) return;  // host-model and passthrough: this host's
+    if (domain.cpu_mode != "custom" || domain.cpu_model.empty() || domain.cpu_xml.empty())
+      return;  // host-model and passthrough: this host's
     auto runs = host.runs_cpu(machine, domain.cpu_xml, step());
     if (!runs) {
       if (runs.error().kind == ErrorKind::invalid) {
@@ -230,6 +217,24 @@ std::string mib(std::uint64_t kib) {
 }
 
 }  // namespace
+
+std::vector<drbd::DeviceRef> vm_drbd_devices(const VmResource& vm, const virt::DomainXml& domain,
+                                             sys::FileSystem& files, const ocf::Deadline& deadline) {
+  std::vector<drbd::DeviceRef> devices;
+  const auto names = text::split_words(vm.param("drbd_resources"));
+  if (names == std::vector<std::string>{"none"}) return devices;
+  for (const auto& name : names) devices.push_back({name, std::nullopt, std::nullopt, name});
+  if (!names.empty()) return devices;
+  const auto resolve = [&files, &deadline](const std::string& path) {
+    auto real = files.resolve(path, deadline.within(kStepTime).at());
+    return real ? *real : path;
+  };
+  for (const auto& disk : domain.disks) {
+    if (disk.path.empty()) continue;
+    if (auto device = drbd::drbd_device(disk.path, resolve)) devices.push_back(std::move(*device));
+  }
+  return devices;
+}
 
 int CheckReport::exit_code() const {
   bool unsure = false;

@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "vmha-cli/cluster.hpp"
+#include "vmha/drbd/guard.hpp"
 #include "vmha/drbd/source.hpp"
 #include "vmha/ocf/deadline.hpp"
 #include "vmha/sys/files.hpp"
+#include "vmha/virt/domain.hpp"
 #include "vmha/virt/host.hpp"
 
 namespace vmha::admin {
@@ -59,6 +61,10 @@ struct CheckWorld {
   /// A network interface (a bridge) of this name exists in this node's network namespace.
   std::function<bool(const std::string& name)> interface_exists;
 };
+
+/// The DRBD devices a VM uses: those drbd_resources names ("none": none), else its disks'.
+[[nodiscard]] std::vector<drbd::DeviceRef> vm_drbd_devices(const VmResource& vm, const virt::DomainXml& domain,
+                                                           sys::FileSystem& files, const ocf::Deadline& deadline);
 
 [[nodiscard]] CheckReport run_check(const ClusterView& view, const CheckOptions& options, CheckWorld& world,
                                     const ocf::Deadline& deadline);

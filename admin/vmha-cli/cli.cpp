@@ -61,7 +61,7 @@ std::string this_node(RealWorld& world, const std::string& given, const ocf::Dea
   if (!given.empty()) return given;
   if (!world.env.non_empty("CIB_file")) {
     if (auto name = query(world, {"crm_node", "--name"}, deadline.within(std::chrono::seconds(5)))) {
-      const std::string line = name->substr(0, name->find('\n'));
+      std::string line = name->substr(0, name->find('\n'));
       if (!line.empty()) return line;
     }
   }

@@ -73,8 +73,12 @@ Result<ClusterView> read_cluster(const std::string& cib_xml, const std::string& 
     VmResource vm;
     vm.id = xml::attribute(primitive, "id").value_or("");
     read_pairs(primitive, "instance_attributes", vm.params);
+    // target-role: the primitive's own, else its group's or clone's, else rsc_defaults.
     std::map<std::string, std::string> meta;
-    read_pairs(primitive, "meta_attributes", meta);
+    for (xmlNodePtr node = primitive; node != nullptr && !xml::is_named(node, "resources"); node = node->parent) {
+      read_pairs(node, "meta_attributes", meta);
+    }
+    read_pairs(xml::child(configuration, "rsc_defaults"), "meta_attributes", meta);
     vm.wanted = text::lower(meta["target-role"]) != "stopped";
     view.resources.push_back(std::move(vm));
   }
@@ -111,12 +115,15 @@ Result<ClusterView> read_cluster(const std::string& cib_xml, const std::string& 
                                      xml::attribute(node, "standby").value_or("") == "true"});
   }
   for (xmlNodePtr resource : descendants(mon->root(), "resource")) {
-    const std::string id = xml::attribute(resource, "id").value_or("");
+    std::string id = xml::attribute(resource, "id").value_or("");
+    id = id.substr(0, id.find(':'));  // a clone's instance: "vm:0"
     auto vm = std::find_if(view.resources.begin(), view.resources.end(),
                            [&id](const VmResource& candidate) { return candidate.id == id; });
     if (vm == view.resources.end()) continue;
-    vm->role = xml::attribute(resource, "role").value_or("");
-    vm->failed = xml::attribute(resource, "failed").value_or("") == "true";
+    // A clone shows one <resource> per instance: started if any is, failed if any is.
+    const std::string role = xml::attribute(resource, "role").value_or("");
+    if (vm->role.empty() || role == "Started") vm->role = role;
+    vm->failed = vm->failed || xml::attribute(resource, "failed").value_or("") == "true";
     for (xmlNodePtr on : xml::children(resource, "node")) {
       const auto name = xml::attribute(on, "name");
       if (name && std::find(vm->active_on.begin(), vm->active_on.end(), *name) == vm->active_on.end()) {

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "vmha-cli/check.hpp"
 #include "vmha-cli/json.hpp"
 #include "vmha/drbd/guard.hpp"
 #include "vmha/text.hpp"
@@ -16,6 +17,8 @@ namespace {
 
 constexpr std::size_t kMaxConfig = 1U << 20U;
 constexpr sys::Millis kStepTime{3'000};
+/// A migrate_to and a migrate_from this close together (seconds) are one migration.
+constexpr long long kPairWindow = 600;
 
 std::string local_time(long long epoch) {
   if (epoch <= 0) return "?";
@@ -91,29 +94,35 @@ StatusReport read_status(const ClusterView& view, const std::string& node, Statu
       }
     }
 
-    std::vector<std::string> names = text::split_words(vm.param("drbd_resources"));
-    if (names == std::vector<std::string>{"none"}) names.clear();
-    if (!names.empty()) {
-      if (!drbd_state) drbd_state = world.drbd.resources(deadline.within(kStepTime));
-      for (const auto& name : names) {
-        if (!*drbd_state) {
-          status.drbd.push_back(fmt::format("{}: unknown ({})", name, drbd_state->error().reason));
-          continue;
-        }
-        const auto& all = **drbd_state;
-        auto found = std::find_if(all.begin(), all.end(), [&name](const drbd::Resource& r) { return r.name == name; });
-        status.drbd.push_back(found == all.end() ? fmt::format("{}: not configured on {}", name, node)
-                                                 : drbd_line(*found, node));
+    // The DRBD resources: drbd_resources, else those behind the disks (as the agent finds them).
+    const auto devices = domain ? vm_drbd_devices(vm, *domain, world.files, deadline) : std::vector<drbd::DeviceRef>{};
+    if (!devices.empty()) {
+      if (!drbd_state.has_value()) drbd_state.emplace(world.drbd.resources(deadline.within(kStepTime)));
+      if (!*drbd_state) {
+        status.drbd.push_back(fmt::format("unknown: {}", drbd_state->error().reason));
+      } else {
+        const auto selection = drbd::select(**drbd_state, devices);
+        for (const auto* resource : selection.resources) status.drbd.push_back(drbd_line(*resource, node));
+        for (const auto& finding : selection.findings) status.drbd.push_back(finding.problem);
       }
     }
 
-    status.guest_agent = world.guest_agent(vm.id);
+    // The liveness record is kept on the node that runs the VM.
+    status.guest_agent = here || vm.active_on.empty()
+                             ? world.guest_agent(vm.id)
+                             : fmt::format("recorded on {} (run vmha status there)", vm.active_on.front());
+    // Pacemaker keeps each node's last operation: the target's migrate_from stays until its next
+    // stop, the source's migrate_to is usually replaced by the stop that follows it.
     const auto* in = newest(view, vm.id, "migrate_from");
     const auto* out = newest(view, vm.id, "migrate_to");
     if (in != nullptr) {
+      const bool paired = out != nullptr && out->node != in->node && out->changed <= in->changed &&
+                          in->changed - out->changed <= kPairWindow;
       status.last_move =
-          fmt::format("migrated to {} at {} (migrate_to {}, migrate_from {})", in->node, local_time(in->changed),
-                      out != nullptr ? seconds(out->exec_ms) : "?", seconds(in->exec_ms));
+          paired ? fmt::format("migrated {} -> {} at {} (migrate_to {}, migrate_from {})", out->node, in->node,
+                               local_time(in->changed), seconds(out->exec_ms), seconds(in->exec_ms))
+                 : fmt::format("migrated to {} at {} (migrate_from {})", in->node, local_time(in->changed),
+                               seconds(in->exec_ms));
     }
     if (const auto* start = newest(view, vm.id, "start")) {
       status.last_start =

@@ -116,17 +116,18 @@ Result<Settings> read_settings(const ocf::Params& params, SettingsScope scope) {
   s.destroy_reserve = std::chrono::seconds(reserve);
   s.pmsuspended_is_running = params.flag(param::pmsuspended_is_running);
   const auto agent_timeout = params.integer(param::guest_agent_timeout).value_or(5);
-  if (agent_timeout < 1 || agent_timeout > 300) {
-    return misconfigured(
-        fmt::format("parameter 'guest_agent_timeout': {} is not between 1 and 300 seconds", agent_timeout));
-  }
-  s.guest_agent_timeout = std::chrono::seconds(agent_timeout);
   const auto misses = params.integer(param::guest_agent_misses).value_or(3);
-  if (misses < 1 || misses > 100) {
-    return misconfigured(fmt::format("parameter 'guest_agent_misses': {} is not between 1 and 100", misses));
+  if (agent_timeout < 1 || agent_timeout > 300) {
+    s.liveness_problem =
+        fmt::format("parameter 'guest_agent_timeout': {} is not between 1 and 300 seconds", agent_timeout);
+  } else if (misses < 1 || misses > 100) {
+    s.liveness_problem = fmt::format("parameter 'guest_agent_misses': {} is not between 1 and 100", misses);
+  } else {
+    s.guest_agent_timeout = std::chrono::seconds(agent_timeout);
+    s.guest_agent_misses = static_cast<int>(misses);
   }
-  s.guest_agent_misses = static_cast<int>(misses);
   if (scope == SettingsScope::monitor) return s;
+  if (!s.liveness_problem.empty()) return misconfigured(s.liveness_problem);
   auto migration = read_migration_settings(params);
   VMHA_TRY(migration);
   s.migration = std::move(*migration);

@@ -57,6 +57,9 @@ struct Settings {
   bool pmsuspended_is_running = true;
   std::chrono::seconds guest_agent_timeout{5};  ///< a depth-10 monitor's wait for the guest agent
   int guest_agent_misses = 3;                   ///< unanswered pings in a row that fail it
+  /// Monitor and stop scope: why guest_agent_* were malformed and the defaults are used (a
+  /// malformed value must not fail a depth-0 monitor or a stop); the other actions refuse it.
+  std::string liveness_problem;
   MigrationSettings migration;
   /// drbd_resources: names to check; empty = detect from the disks.
   std::vector<std::string> drbd_resources;

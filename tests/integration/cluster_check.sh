@@ -138,8 +138,12 @@ tn_in "$o" mount --bind "$work/cpu.xml" "$cfg"
 seed cpu_not_offered "$vm +cpu +guest CPU model Icelake-Server is not offered by this host"
 tn_in "$o" umount "$cfg"
 tn_in "$o" umount "$cfg"
-# Config missing: node$o's view of the shared directory is empty (a tmpfs over it).
-tn_in "$o" mount -t tmpfs none "$TN_SHARED"
+# Config missing: node$o sees the shared directory without this VM's file (a tmpfs over it,
+# holding copies of everything else, so the VMs running there keep their configs).
+mkdir -p "$work/shared"
+cp -a "$TN_SHARED/." "$work/shared/"
+rm -f "$work/shared/$vm.xml"
+tn_in "$o" sh -c 'mount -t tmpfs none "$1" && cp -a "$2/." "$1/"' sh "$TN_SHARED" "$work/shared"
 seed config_missing "$vm +config +config .* is missing on this node"
 tn_in "$o" umount "$TN_SHARED"
 check "node$o: ready again once the seeds are gone" test "$(vmha_check "$o")" = 0

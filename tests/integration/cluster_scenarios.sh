@@ -308,6 +308,11 @@ agent_cmd() { tn_in "$k" timeout 30 virsh -q -c qemu:///system qemu-agent-comman
 check "a depth-10 monitor added with pcs (every ${g_interval} s, timeout ${g_timeout} s)" quiet tn_ctl pcs resource op add "$vm" \
   monitor interval="${g_interval}s" timeout="${g_timeout}s" OCF_CHECK_LEVEL=10
 check "guest_agent_timeout=2 set (reloadable: no restart)" quiet tn_ctl crm_resource -r "$vm" -p guest_agent_timeout -v 2
+check "crm_resource --validate=10: $vm has the agent channel" quiet tn_ctl crm_resource --validate=10 -r "$vm"
+v_out=$(tn_ctl crm_resource --validate=10 -r vm-resolver 2>&1)
+v_rc=$?
+refused_channel() { [ "$v_rc" != 0 ] && grep -q 'org.qemu.guest_agent.0' <<<"$v_out"; }
+check "crm_resource --validate=10: vm-resolver (a BIOS guest) has no channel: refused (rc $v_rc), naming it" refused_channel
 settle 60
 check "$vm's guest agent answers on node$k" tn_until 60 agent_cmd '{"execute":"guest-ping"}'
 sleep $((2 * g_interval))
@@ -335,8 +340,9 @@ check "... the misses before it were warned about" logged_since "miss 2 of 3"
 check "Pacemaker restarted $vm with a new QEMU ($(lab_secs "$t_recover") s after the freeze)" test "$rc" = 0
 check "... it runs on one node only" tn_only_on "$(tn_node_of "$vm")" "$vm"
 check "its new guest agent answers" tn_until 90 agent_cmd '{"execute":"guest-ping"}'
+# pcs matches an operation by its XML attributes (OCF_CHECK_LEVEL is a nested nvpair).
 check "the depth-10 monitor removed with pcs" quiet tn_ctl pcs resource op remove "$vm" monitor \
-  interval="${g_interval}s" timeout="${g_timeout}s" OCF_CHECK_LEVEL=10
+  interval="${g_interval}s" timeout="${g_timeout}s"
 tn_ctl crm_resource -r "$vm" -d guest_agent_timeout >/dev/null 2>&1
 tn_ctl crm_resource --cleanup -r "$vm" >/dev/null 2>&1
 settle 60

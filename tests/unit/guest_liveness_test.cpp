@@ -79,7 +79,7 @@ TEST_CASE("depth 10: a guest that never answered since its start is not counted 
   DeepMonitor m;
   m.vm().agent = reply;
   for (int i = 0; i < 6; ++i) CHECK(m.monitor().rc == 0);
-  CHECK(m.h.fakes.log.contains(LogLevel::warning, "has not answered since the domain started"));
+  CHECK(m.h.fakes.log.contains(LogLevel::warning, "since the domain started"));
 }
 
 TEST_CASE("depth 10: a restarted domain starts a new count", "[vd][liveness]") {
@@ -129,7 +129,10 @@ TEST_CASE("depth 10: a paused guest is not pinged into a miss; libvirt failing t
   CHECK(m.monitor().rc == 1);  // a real miss, with guest_agent_misses=1
 }
 
-TEST_CASE("depth 10: malformed guest_agent_timeout or guest_agent_misses are configuration errors", "[vd][liveness]") {
+TEST_CASE(
+    "malformed guest_agent_timeout or guest_agent_misses: 6 from validate-all and reload-agent, never from "
+    "a monitor or a stop",
+    "[vd][liveness]") {
   const auto [name, value] = GENERATE(table<std::string, std::string>({
       {"guest_agent_timeout", "0"},
       {"guest_agent_timeout", "301"},
@@ -138,7 +141,32 @@ TEST_CASE("depth 10: malformed guest_agent_timeout or guest_agent_misses are con
   }));
   DeepMonitor m;
   m.h.fakes.env.set("OCF_RESKEY_" + name, value);
-  const auto outcome = m.monitor();
-  CHECK(outcome.rc == 6);
-  CHECK_THAT(outcome.reason(), Catch::Contains(name));
+  const auto validated = m.h.run("validate-all");
+  CHECK(validated.rc == 6);
+  CHECK_THAT(validated.reason(), Catch::Contains(name));
+  CHECK(m.h.run("reload-agent").rc == 6);
+  CHECK(m.monitor().rc == 0);  // depth 10, with the defaults and an error in the log
+  CHECK(m.h.fakes.log.contains(vmha::sys::LogLevel::error, name));
+  m.h.fakes.env.unset("OCF_CHECK_LEVEL");
+  CHECK(m.monitor().rc == 0);
+  CHECK(m.h.run("stop").rc == 0);
+}
+
+TEST_CASE("depth 10: a guest whose agent disconnects (a reboot) counts anew, never as misses", "[vd][liveness]") {
+  DeepMonitor m;
+  m.h.fakes.env.set("OCF_RESKEY_guest_agent_misses", "2");
+  REQUIRE(m.monitor().rc == 0);
+  m.vm().agent = GuestAgentReply::silent;
+  REQUIRE(m.monitor().rc == 0);                   // miss 1 of 2
+  m.vm().agent = GuestAgentReply::not_connected;  // the guest reboots: its agent's port closes
+  for (int i = 0; i < 5; ++i) CHECK(m.monitor().rc == 0);
+  CHECK(m.h.fakes.log.contains(LogLevel::warning, "disconnected"));
+  m.vm().agent = GuestAgentReply::silent;  // still booting: not counted until it answers once
+  CHECK(m.monitor().rc == 0);
+  CHECK(m.monitor().rc == 0);
+  m.vm().agent = GuestAgentReply::answered;
+  CHECK(m.monitor().rc == 0);
+  m.vm().agent = GuestAgentReply::silent;
+  CHECK(m.monitor().rc == 0);
+  CHECK(m.monitor().rc == 1);
 }

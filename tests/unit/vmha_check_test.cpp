@@ -4,6 +4,7 @@
 #include "support/memory_files.hpp"
 #include "vmha-cli/check.hpp"
 #include "vmha-cli/json.hpp"
+#include "vmha-cli/status.hpp"
 #include "vmha/config_digest.hpp"
 
 using vmha::ErrorKind;
@@ -293,4 +294,83 @@ TEST_CASE("the JSON writer escapes strings and places commas", "[check]") {
   json.end_array();
   json.end_object();
   CHECK(json.text() == R"({"a":"q\"\\\n\u0001","b":[1,true,{}]})");
+}
+
+TEST_CASE("vmha check: target-role Stopped on a group or in rsc_defaults counts; clone instances are one resource",
+          "[check]") {
+  std::string cib = kCib;
+  cib.replace(
+      cib.find(R"(<group id="g">)"), 14,
+      R"(<group id="g"><meta_attributes id="gm"><nvpair id="gm1" name="target-role" value="Stopped"/></meta_attributes>)");
+  // The primitive's own Started wins over its group's Stopped.
+  auto view = vmha::admin::read_cluster(cib, kMon);
+  REQUIRE(view);
+  CHECK(view->resources[1].wanted);
+  cib.replace(cib.find(R"(<nvpair id="m1" name="target-role" value="Started"/>)"), 51, "");
+  view = vmha::admin::read_cluster(cib, kMon);
+  REQUIRE(view);
+  CHECK_FALSE(view->resources[1].wanted);
+  CHECK(view->resources[0].wanted);
+  std::string defaults = kCib;
+  defaults.replace(
+      defaults.find("</resources>"), 12,
+      R"(</resources><rsc_defaults><meta_attributes id="d"><nvpair id="d1" name="target-role" value="stopped"/></meta_attributes></rsc_defaults>)");
+  view = vmha::admin::read_cluster(defaults, kMon);
+  REQUIRE(view);
+  CHECK_FALSE(view->resources[0].wanted);
+  CHECK(view->resources[1].wanted);  // its own Started
+  std::string mon = kMon;
+  mon.replace(mon.find(R"(<resource id="vm-dns")"), 21, R"(<resource id="vm-dns:1")");
+  view = vmha::admin::read_cluster(kCib, mon);
+  REQUIRE(view);
+  CHECK(view->resources[0].active_on == std::vector<std::string>{"node1"});
+}
+
+TEST_CASE("the JSON writer replaces bytes that are not UTF-8", "[check]") {
+  vmha::admin::JsonWriter json;
+  json.value(std::string_view("caf\xc3\xa9 \xff \xe2\x82"));
+  CHECK(json.text() == "\"caf\xc3\xa9 \\ufffd \\ufffd\\ufffd\"");
+}
+
+namespace {
+
+class FakeReader final : public vmha::virt::DomainReader {
+ public:
+  vmha::Result<std::optional<vmha::virt::StateInfo>> state(const vmha::virt::DomainRef& ref,
+                                                           const vmha::ocf::Deadline& /*d*/) override {
+    if (ref.name == "web") return std::optional<vmha::virt::StateInfo>{{vmha::virt::DomainState::running, 1}};
+    return std::optional<vmha::virt::StateInfo>{};
+  }
+  vmha::Result<vmha::virt::DomainFacts> facts(const vmha::virt::DomainRef& /*ref*/,
+                                              const vmha::ocf::Deadline& /*d*/) override {
+    return vmha::fail(ErrorKind::other, "not needed");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("vmha status: where each VM runs, libvirt here, DRBD found from the disks, the last start", "[check]") {
+  Node2 n;
+  n.files.write(n.web_xml, domain("web", "<disk type='block'><source dev='/dev/drbd7'/><target dev='vda'/></disk>"));
+  auto web = drbd_resource("web", vmha::drbd::DiskState::uptodate);
+  web.volumes[0].minor = 7;
+  n.drbd.all.push_back(web);
+  n.view.resources[1].active_on = {"node2"};
+  FakeReader reader;
+  vmha::admin::StatusWorld world{n.files, n.drbd,
+                                 [&reader](const std::string&) -> vmha::virt::DomainReader& { return reader; },
+                                 [](const std::string&) { return std::string("answered 3 s ago"); }};
+  const vmha::ocf::Deadline deadline(n.clock, n.clock.now() + std::chrono::seconds(30));
+  const auto report = vmha::admin::read_status(n.view, "node2", world, deadline);
+  const std::string text = vmha::admin::render_text(report);
+  CAPTURE(text);
+  REQUIRE(report.vms.size() == 2);
+  CHECK(report.vms[0].libvirt == "not here");
+  CHECK(report.vms[0].guest_agent == "recorded on node1 (run vmha status there)");
+  CHECK(report.vms[0].drbd == std::vector<std::string>{"dns: node2 Secondary/UpToDate, node1 Primary"});
+  CHECK_THAT(report.vms[0].last_start, Catch::StartsWith("started on node1 at "));
+  CHECK(report.vms[1].libvirt == "running (booted)");
+  CHECK(report.vms[1].guest_agent == "answered 3 s ago");
+  CHECK(report.vms[1].drbd == std::vector<std::string>{"web: node2 Secondary/UpToDate, node1 Primary"});
+  CHECK_THAT(vmha::admin::render_json(report), Catch::Contains(R"("id":"vm-web","role":"Started")"));
 }
