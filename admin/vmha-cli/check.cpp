@@ -115,7 +115,12 @@ class ResourceCheck {
   }
 
   void check_drbd(const virt::DomainXml& domain) {
-    const auto devices = vm_drbd_devices(vm_, domain, world_.files, deadline_);
+    const auto found_devices = vm_drbd_devices(vm_, domain, world_.files, deadline_);
+    if (!found_devices) {
+      unknown("drbd", found_devices.error().reason);
+      return;
+    }
+    const auto& devices = *found_devices;
     if (devices.empty()) return;
     if (!drbd_state_.has_value()) drbd_state_.emplace(world_.drbd.resources(step()));  // once for every resource
     const auto& all = *drbd_state_;
@@ -218,20 +223,28 @@ std::string mib(std::uint64_t kib) {
 
 }  // namespace
 
-std::vector<drbd::DeviceRef> vm_drbd_devices(const VmResource& vm, const virt::DomainXml& domain,
-                                             sys::FileSystem& files, const ocf::Deadline& deadline) {
+Result<std::vector<drbd::DeviceRef>> vm_drbd_devices(const VmResource& vm, const virt::DomainXml& domain,
+                                                     sys::FileSystem& files, const ocf::Deadline& deadline) {
   std::vector<drbd::DeviceRef> devices;
   const auto names = text::split_words(vm.param("drbd_resources"));
   if (names == std::vector<std::string>{"none"}) return devices;
   for (const auto& name : names) devices.push_back({name, std::nullopt, std::nullopt, name});
   if (!names.empty()) return devices;
-  const auto resolve = [&files, &deadline](const std::string& path) {
+  // As the agent does: a link that cannot be followed (other than "no such file") leaves the
+  // answer open rather than "not on DRBD".
+  std::optional<Error> unresolved;
+  const auto resolve = [&files, &deadline, &unresolved](const std::string& path) {
     auto real = files.resolve(path, deadline.within(kStepTime).at());
+    if (!real && real.error().kind != ErrorKind::not_found && !unresolved) unresolved = real.error();
     return real ? *real : path;
   };
   for (const auto& disk : domain.disks) {
     if (disk.path.empty()) continue;
     if (auto device = drbd::drbd_device(disk.path, resolve)) devices.push_back(std::move(*device));
+    if (unresolved) {
+      return fail(unresolved->kind,
+                  fmt::format("cannot tell whether disk {} is on DRBD: {}", disk.path, unresolved->reason));
+    }
   }
   return devices;
 }

@@ -62,9 +62,11 @@ struct CheckWorld {
   std::function<bool(const std::string& name)> interface_exists;
 };
 
-/// The DRBD devices a VM uses: those drbd_resources names ("none": none), else its disks'.
-[[nodiscard]] std::vector<drbd::DeviceRef> vm_drbd_devices(const VmResource& vm, const virt::DomainXml& domain,
-                                                           sys::FileSystem& files, const ocf::Deadline& deadline);
+/// The DRBD devices a VM uses: those drbd_resources names ("none": none), else its disks'. An
+/// error when a disk's link cannot be followed (anything but "no such file").
+[[nodiscard]] Result<std::vector<drbd::DeviceRef>> vm_drbd_devices(const VmResource& vm, const virt::DomainXml& domain,
+                                                                   sys::FileSystem& files,
+                                                                   const ocf::Deadline& deadline);
 
 [[nodiscard]] CheckReport run_check(const ClusterView& view, const CheckOptions& options, CheckWorld& world,
                                     const ocf::Deadline& deadline);

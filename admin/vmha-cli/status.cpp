@@ -95,7 +95,10 @@ StatusReport read_status(const ClusterView& view, const std::string& node, Statu
     }
 
     // The DRBD resources: drbd_resources, else those behind the disks (as the agent finds them).
-    const auto devices = domain ? vm_drbd_devices(vm, *domain, world.files, deadline) : std::vector<drbd::DeviceRef>{};
+    // (drbd_resources needs no XML: those are shown even when the config cannot be read here.)
+    const auto found_devices = vm_drbd_devices(vm, domain ? *domain : virt::DomainXml{}, world.files, deadline);
+    const std::vector<drbd::DeviceRef> devices = found_devices ? *found_devices : std::vector<drbd::DeviceRef>{};
+    if (!found_devices) status.drbd.push_back(fmt::format("unknown: {}", found_devices.error().reason));
     if (!devices.empty()) {
       if (!drbd_state.has_value()) drbd_state.emplace(world.drbd.resources(deadline.within(kStepTime)));
       if (!*drbd_state) {

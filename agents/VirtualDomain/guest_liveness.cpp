@@ -32,7 +32,8 @@ std::string seconds_text(std::int64_t ms) {
 
 }  // namespace
 
-Result<Status> check_guest_agent(Job& job, const virt::DomainRef& ref) {
+Result<Status> check_guest_agent(Job& job, const Sighting& seen) {
+  const virt::DomainRef& ref = seen.ref;
   const std::string name = ref.label();
   if (job.hypervisor == nullptr) {
     job.log().debug("depth {}: no libvirt client here, the guest agent of {} is not asked",
@@ -73,6 +74,12 @@ Result<Status> check_guest_agent(Job& job, const virt::DomainRef& ref) {
   auto record = job.records.liveness().value_or(LivenessRecord{});
   if (record.domain_id != ping->domain_id || record.uuid != ref.uuid) {
     record = LivenessRecord{ping->domain_id, ref.uuid, std::nullopt, 0, 0, {}};  // a new run of the domain
+    // A domain that arrived by live migration is no guest at boot: its silence counts from now
+    // (libvirt gives it a new ID here). A guest still booting when it moved has not connected its
+    // agent, which resets the count below.
+    if (seen.state.state == virt::DomainState::running && seen.state.reason == virt::running_migrated) {
+      record.answered_ms = now;
+    }
   }
   record.checked_ms = now;
   Result<Status> verdict = Status::success;

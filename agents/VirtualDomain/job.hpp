@@ -101,15 +101,15 @@ struct Connections {
 [[nodiscard]] Result<ocf::Status> migrate_from(Job& job);
 [[nodiscard]] Result<ocf::Status> reload_agent(Job& job);
 /// The monitor's verdict on the domain alone, without monitor_scripts and utilization; `seen`,
-/// when given, gets the name libvirt shows a domain it found under.
-[[nodiscard]] Result<ocf::Status> domain_status(Job& job, virt::DomainRef* seen = nullptr);
+/// when given, gets the name and state libvirt shows a domain it found under.
+[[nodiscard]] Result<ocf::Status> domain_status(Job& job, Sighting* seen = nullptr);
 
 /// The monitor depth (OCF_CHECK_LEVEL) from which the guest agent must answer too.
 inline constexpr int kGuestAgentDepth = 10;
-/// Depth 10 on a domain found running as `ref`: pings its guest agent; fails once
-/// guest_agent_misses pings in a row went unanswered (counted in the liveness record, only after
-/// a first answer in the domain's run); degraded when the domain has no agent channel.
-[[nodiscard]] Result<ocf::Status> check_guest_agent(Job& job, const virt::DomainRef& ref);
+/// Depth 10 on a domain `seen` running: pings its guest agent; fails once guest_agent_misses
+/// pings in a row went unanswered (counted in the liveness record, only after a first answer in
+/// the domain's run, or from its arrival by migration); degraded when it has no agent channel.
+[[nodiscard]] Result<ocf::Status> check_guest_agent(Job& job, const Sighting& seen);
 
 /// The DRBD devices behind the domain: drbd_resources, else its disks; none when DRBD is off.
 [[nodiscard]] Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job);

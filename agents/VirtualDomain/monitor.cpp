@@ -62,7 +62,7 @@ Result<Status> judge_by_processes(Job& job, const Error& why) {
 
 }  // namespace
 
-Result<Status> domain_status(Job& job, virt::DomainRef* seen) {
+Result<Status> domain_status(Job& job, Sighting* seen) {
   auto never_ran = never_ran_here(job, "not running");
   VMHA_TRY(never_ran);
   if (*never_ran) return Status::not_running;
@@ -83,7 +83,7 @@ Result<Status> domain_status(Job& job, virt::DomainRef* seen) {
     if (!job.target.records_unreadable.empty()) return fail(ErrorKind::other, records_unreadable(job));
     return Status::not_running;
   }
-  if (seen != nullptr) *seen = (*found)->ref;
+  if (seen != nullptr) *seen = **found;
   return judge(job, **found);
 }
 
@@ -91,14 +91,15 @@ Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
   // A probe runs when a node joins (and after a refresh): the node's digest goes out then.
   if (probe) publish_config_digest(job);
-  virt::DomainRef seen;
+  Sighting seen;
   auto status = domain_status(job, &seen);
   if (!status || *status != Status::success) return status;
+  // The scripts first: a slow guest-agent ping must not leave them too little time.
+  VMHA_TRY(run_monitor_scripts(job));
   if (job.request.call.check_level >= kGuestAgentDepth) {
     status = check_guest_agent(job, seen);
     if (!status) return status;
   }
-  VMHA_TRY(run_monitor_scripts(job));
   if (!probe) update_utilization(job);  // probes never write to the CIB
   return status;
 }

@@ -81,7 +81,7 @@ check_env=()
 vmha_check() {
   local k=$1
   shift
-  tn_in "$k" env "${check_env[@]}" vmha check --vcpu-ratio 4 "$@" >"$work/out" 2>&1
+  tn_in "$k" env "${check_env[@]}" vmha check --vcpu-ratio 4 "$@" >"$work/out" 2>"$work/err"
   echo $?
 }
 says() { grep -qE -- "$1" "$work/out" || { sed 's/^/     | /' "$work/out"; return 1; }; }

@@ -303,7 +303,7 @@ echo "--- g) the Linux guest's agent freezes; a depth-10 monitor notices, Pacema
 f0=$failures
 vm=$TN_LINUX
 k=$(tn_node_of "$vm")
-g_interval=5 g_misses=3 g_timeout=20
+g_interval=5 g_misses=3 g_timeout=30
 agent_cmd() { tn_in "$k" timeout 30 virsh -q -c qemu:///system qemu-agent-command "$vm" "$1" >/dev/null 2>&1; }
 check "a depth-10 monitor added with pcs (every ${g_interval} s, timeout ${g_timeout} s)" quiet tn_ctl pcs resource op add "$vm" \
   monitor interval="${g_interval}s" timeout="${g_timeout}s" OCF_CHECK_LEVEL=10

@@ -170,3 +170,15 @@ TEST_CASE("depth 10: a guest whose agent disconnects (a reboot) counts anew, nev
   CHECK(m.monitor().rc == 0);
   CHECK(m.monitor().rc == 1);
 }
+
+TEST_CASE("depth 10: a domain that arrived by live migration counts from its arrival, not as a boot",
+          "[vd][liveness]") {
+  DeepMonitor m;
+  m.h.fakes.env.set("OCF_RESKEY_guest_agent_misses", "2");
+  m.vm().state = StateInfo{DomainState::running, vmha::virt::running_migrated};
+  m.vm().id = 9;
+  m.vm().agent = GuestAgentReply::silent;  // its kernel hung before the move
+  CHECK(m.monitor().rc == 0);
+  CHECK(m.h.fakes.log.contains(LogLevel::warning, "miss 1 of 2"));
+  CHECK(m.monitor().rc == 1);
+}

@@ -12,6 +12,7 @@
 
 #include "errors.hpp"
 #include "handles.hpp"
+#include "vmha/xml/document.hpp"
 #include "worker.hpp"
 
 namespace vmha::virt {
@@ -44,6 +45,24 @@ std::string xml_escaped(std::string_view text) {
     }
   }
   return out;
+}
+
+/// The live XML shows the guest agent's channel disconnected (<target … state='disconnected'/>):
+/// no agent in the guest has it open. False when it is connected or cannot be told.
+bool agent_disconnected(virDomainPtr domain) {
+  char* text = virDomainGetXMLDesc(domain, 0);
+  if (text == nullptr) return false;
+  const std::string live(text);
+  std::free(text);  // NOLINT(cppcoreguidelines-no-malloc): libvirt's allocation
+  auto doc = xml::Document::parse(live, "live domain XML", {.max_bytes = 16U << 20U, .allow_doctype = false});
+  if (!doc) return false;
+  for (xmlNodePtr channel : xml::children(xml::child(doc->root(), "devices"), "channel")) {
+    xmlNodePtr target = xml::child(channel, "target");
+    if (xml::attribute(target, "name").value_or("") == "org.qemu.guest_agent.0") {
+      return xml::attribute(target, "state").value_or("") == "disconnected";
+    }
+  }
+  return false;
 }
 
 /// The domain with ref's UUID, else the one with its name (DomainRef's rule).
@@ -281,10 +300,9 @@ class LibvirtHypervisor final : public Hypervisor {
           ping.detail = error != nullptr && error->message != nullptr ? error->message : "no answer";
           switch (code) {
             case VIR_ERR_AGENT_UNRESPONSIVE:
-              // libvirt's words: "not connected" when no agent in the guest opened the channel;
-              // a timeout or a broken agent otherwise.
-              ping.reply = ping.detail.find("not connected") != std::string::npos ? GuestAgentReply::not_connected
-                                                                                  : GuestAgentReply::silent;
+              // Not connected (no agent in the guest has the channel open) or silent (a timeout, a
+              // broken agent): the live XML's channel state tells, in any locale.
+              ping.reply = agent_disconnected(domain->get()) ? GuestAgentReply::not_connected : GuestAgentReply::silent;
               return ping;
             case VIR_ERR_ARGUMENT_UNSUPPORTED: ping.reply = GuestAgentReply::no_channel; return ping;
             case VIR_ERR_OPERATION_INVALID: ping.reply = GuestAgentReply::not_executing; return ping;

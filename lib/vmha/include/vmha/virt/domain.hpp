@@ -33,6 +33,12 @@ struct StateInfo {
   bool operator==(const StateInfo&) const = default;
 };
 
+/// libvirt's running reasons that matter (virDomainRunningReason).
+enum RunningReason : int {
+  running_booted = 1,
+  running_migrated = 2,
+};
+
 /// libvirt's paused reasons that matter for monitoring (virDomainPausedReason).
 enum PausedReason : int {
   paused_unknown = 0,
