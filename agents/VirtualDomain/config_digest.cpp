@@ -21,7 +21,10 @@ void publish_config_digest(Job& job) {
   const auto node = env.non_empty("OCF_RESKEY_CRM_meta_on_node");
   const auto resource = env.non_empty("OCF_RESOURCE_INSTANCE");
   if (!node || !resource) return;
-  std::string text = job.target.config_text;
+  // Unusable here (missing, unreadable, a hung file system): the action already tried to read it,
+  // and a second read would only spend its budget again. Nothing to publish.
+  if (job.target.config_state != ConfigState::usable) return;
+  std::string text = job.target.config_text;  // empty on the monitor's fast path, which only looked
   if (text.empty()) {
     auto read = job.services.files.read(job.settings.config, kMaxConfig, job.query_deadline().at());
     if (!read) {

@@ -89,10 +89,11 @@ Result<Status> domain_status(Job& job, Sighting* seen) {
 
 Result<Status> monitor(Job& job) {
   const bool probe = job.request.call.is_probe();
-  // A probe runs when a node joins (and after a refresh): the node's digest goes out then.
-  if (probe) publish_config_digest(job);
   Sighting seen;
   auto status = domain_status(job, &seen);
+  // A probe runs when a node joins (and after a refresh): the node's digest goes out then, after
+  // the verdict, so that it never costs the verdict time.
+  if (probe) publish_config_digest(job);
   if (!status || *status != Status::success) return status;
   // The scripts first: a slow guest-agent ping must not leave them too little time.
   VMHA_TRY(run_monitor_scripts(job));

@@ -540,4 +540,11 @@ TEST_CASE("the config digest goes out at probes, starts and a new file version, 
   CHECK(published() == 3);
   CHECK(h.run("monitor").rc == 0);
   CHECK(published() == 3);
+  // A config on a file system that stopped answering is not read a second time to publish.
+  h.fakes.files.hang(h.config);
+  h.fakes.env.set("OCF_RESKEY_CRM_meta_interval", "0");
+  const auto probe = h.run("monitor");
+  CHECK(probe.rc == 0);  // the records still name the running domain
+  CHECK(probe.took < h.budget());
+  CHECK(published() == 3);
 }
