@@ -225,14 +225,14 @@ write_accounts() {
 # write_libvirt_conf ETC ADDR UUID COMMENT NOTE [QEMU_LINE...]: a node's libvirtd.conf and
 # qemu.conf in ETC, both headed by COMMENT (libvirtd.conf's followed by NOTE). libvirtd: TCP on
 # ADDR:16509 without auth, a host_uuid of its own (libvirt refuses to migrate "to the same host"
-# otherwise), a log file. QEMU: runs as root, stdio_handler "file" (no virtlogd),
+# otherwise), a log file (warnings and errors; info too from the modules a log_filters names). QEMU: runs as root, stdio_handler "file" (no virtlogd),
 # cgroup_controllers [ ] (all nodes would share one cgroup tree), migrations on ADDR (127.0.0.1
 # itself is refused); the QEMU_LINEs go before the migration settings.
 write_libvirt_conf() {
   local etc=$1 addr=$2 uuid=$3 comment=$4 note=$5
   shift 5
   printf '%s\n' "$comment$note" 'listen_tls = 0' 'listen_tcp = 1' "listen_addr = \"$addr\"" 'tcp_port = "16509"' \
-    'auth_tcp = "none"' "host_uuid = \"$uuid\"" 'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"' >"$etc/libvirtd.conf"
+    'auth_tcp = "none"' "host_uuid = \"$uuid\"" 'log_outputs = "2:file:/var/log/libvirt/libvirtd.log"' >"$etc/libvirtd.conf"
   printf '%s\n' "$comment" 'user = "root"' 'group = "root"' 'stdio_handler = "file"' 'cgroup_controllers = [ ]' \
     'remember_owner = 0' "$@" "migration_address = \"$addr\"" "migration_host = \"$addr\"" \
     'migration_port_min = 49152' 'migration_port_max = 49215' >"$etc/qemu.conf"
