@@ -29,4 +29,35 @@ check "the stock agent's storm: 8 of 8 too" grep -Eq '^probe storm: right answer
 suspended() { sed -n 's/^probe storm: libvirtd refusals *\([0-9]*\) *\([0-9]*\)$/\1 + \2/p' "$out"; }
 check "libvirtd stopped accepting during the storms, its limits reached ($(suspended))" \
   test "$(($(suspended)))" -gt 0
+
+# libvirtd at max_clients, held by two clients that stay (virsh event --loop): it accepts no one
+# else. A probe cannot reach it; the running QEMU is the evidence: 190 (running, degraded) within
+# the probe's deadline, never 7 and never a hang (the stock agent waits until it is killed).
+lab=$top/tests/lab/libvirt-lab
+export LAB_SUBREAPER=$build/tests/lab/lab_subreaper
+export LAB_LIBVIRTD_CONF=$'max_clients = 2\nmax_anonymous_clients = 2'
+work=$(mktemp -d)
+holders=()
+trap 'kill "${holders[@]}" 2>/dev/null; "$lab" down >/dev/null 2>&1; rm -rf "$work" "$out"' EXIT
+"$lab" up 1 >/dev/null
+uri=$("$lab" uri 1)
+"$lab" guest-xml vm-full bios 1 >"$work/vm-full.xml"
+export OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_TYPE=VirtualDomain OCF_RESOURCE_INSTANCE=vm-full \
+  OCF_RESKEY_config=$work/vm-full.xml OCF_RESKEY_hypervisor=$uri OCF_RESKEY_force_stop=true \
+  OCF_RESKEY_CRM_meta_timeout=20000 HA_RSCTMP=$work
+check "vm-full started" expect_rc 0 "$build/agents/VirtualDomain" start
+for _ in 1 2; do
+  virsh -c "$uri" event --all --loop >/dev/null 2>&1 &
+  holders+=($!)
+done
+sleep 1
+started=$(date +%s%N)
+check "a probe while libvirtd accepts no one: 190, running degraded" \
+  expect_rc 190 env OCF_RESKEY_CRM_meta_interval=0 "$build/agents/VirtualDomain" monitor
+took=$((($(date +%s%N) - started) / 1000000))
+check "within its 20 s timeout ($took ms)" test "$took" -lt 20000
+kill "${holders[@]}" 2>/dev/null
+wait 2>/dev/null
+holders=()
+check "vm-full stopped once libvirtd accepts again" expect_rc 0 "$build/agents/VirtualDomain" stop
 finish
