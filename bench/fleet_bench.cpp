@@ -5,10 +5,13 @@
 //   fleet_bench storm <config-dir> <agent> <vm>...
 //     every VM probed at once, as when a node joins the cluster.
 // VM <vm>'s configuration is <config-dir>/<vm>.xml; the rest of the environment passes through.
+// As the executor does, an agent still running at OCF_RESKEY_CRM_meta_timeout (default 20 s) is
+// killed with its process group; it counts with exit code 137 (128 + SIGKILL).
 // CPU time is user + system of each agent process and the children it waited for (wait4), the
 // way the kernel charges a process tree. One line, key=value, for bench/run-fleet-bench:
 //   monitor: runs= cpu_s= cpu_percent= median_ms= max_ms= rc=<code>:<count>,...
 //   storm:   vms= correct= median_ms= slowest_ms= rc=<code>:<count>,...  (correct: answered 0)
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -35,6 +38,13 @@ struct Vm {
   Clock::time_point due{};
 };
 
+/// OCF_RESKEY_CRM_meta_timeout, as the executor applies it.
+Clock::duration action_timeout() {
+  const char* text = std::getenv("OCF_RESKEY_CRM_meta_timeout");
+  const long ms = text != nullptr ? std::atol(text) : 0;
+  return std::chrono::milliseconds(ms > 0 ? ms : 20000);
+}
+
 struct Totals {
   std::vector<double> wall_ms;
   std::map<int, int> codes;
@@ -60,15 +70,20 @@ std::vector<std::string> environment_for(const std::string& config_dir, const st
 pid_t spawn(char* agent, Vm& vm) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", 01, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", 01, 0);
-  // The executor's children start with no signal blocked.
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  // The executor's children start with no signal blocked or ignored, in a process group of
+  // their own (killed whole at the timeout).
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;
+  sigset_t all;
   sigemptyset(&none);
+  sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   char monitor[] = "monitor";
   char* argv[] = {agent, monitor, nullptr};
   std::vector<char*> envp;
@@ -109,6 +124,21 @@ int reap(std::vector<Vm>& vms, Totals& totals, std::chrono::seconds interval) {
   }
 }
 
+/// Kills, with its process group, every agent that has run past the timeout; returns the earliest
+/// moment another one would.
+Clock::time_point kill_late(std::vector<Vm>& vms, Clock::duration timeout, Clock::time_point next) {
+  const auto now = Clock::now();
+  for (auto& vm : vms) {
+    if (vm.running == 0) continue;
+    if (now >= vm.started + timeout) {
+      kill(-vm.running, SIGKILL);
+    } else {
+      next = std::min(next, vm.started + timeout);
+    }
+  }
+  return next;
+}
+
 /// Waits for SIGCHLD (blocked) until `until` at the latest.
 void wait_child(Clock::time_point until) {
   sigset_t set;
@@ -138,11 +168,13 @@ std::string codes_of(const Totals& totals) {
 int run_monitor(long seconds, long interval_s, const std::string& config_dir, char* agent, std::vector<Vm>& vms) {
   Totals totals;
   const auto interval = std::chrono::seconds(interval_s);
+  const auto timeout = action_timeout();
   const auto begin = Clock::now();
   const auto end = begin + std::chrono::seconds(seconds);
   for (std::size_t i = 0; i < vms.size(); ++i) {
     vms[i].env = environment_for(config_dir, vms[i].name, interval_s * 1000);
-    vms[i].due = begin + interval * static_cast<long>(i) / static_cast<long>(vms.size());
+    vms[i].due = begin + std::chrono::duration_cast<Clock::duration>(interval) * static_cast<long>(i) /
+                             static_cast<long>(vms.size());
   }
   for (;;) {
     const auto now = Clock::now();
@@ -162,7 +194,7 @@ int run_monitor(long seconds, long interval_s, const std::string& config_dir, ch
       }
     }
     if (now >= end && !busy) break;
-    wait_child(now >= end ? now + std::chrono::milliseconds(100) : next);
+    wait_child(kill_late(vms, timeout, now >= end ? now + std::chrono::milliseconds(100) : next));
     reap(vms, totals, interval);
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
@@ -180,9 +212,10 @@ int run_storm(const std::string& config_dir, char* agent, std::vector<Vm>& vms) 
   Totals totals;
   for (auto& vm : vms) vm.env = environment_for(config_dir, vm.name, 0);
   for (auto& vm : vms) spawn(agent, vm);
+  const auto timeout = action_timeout();
   std::size_t done = 0;
   while (done < vms.size()) {
-    wait_child(Clock::now() + std::chrono::milliseconds(100));
+    wait_child(kill_late(vms, timeout, Clock::now() + std::chrono::milliseconds(100)));
     done += static_cast<std::size_t>(reap(vms, totals, std::chrono::seconds(0)));
   }
   const auto correct = totals.codes.count(0) != 0 ? totals.codes.at(0) : 0;
@@ -204,7 +237,9 @@ int run_storm(const std::string& config_dir, char* agent, std::vector<Vm>& vms) 
 
 int main(int argc, char** argv) {
   if (argc < 2) usage(argv[0]);
-  // SIGCHLD stays blocked so that sigtimedwait can wait for it; the agents get an empty mask.
+  // SIGCHLD stays blocked so that sigtimedwait can wait for it (and at its default: ignored, the
+  // kernel would reap the agents itself); the agents get an empty mask.
+  signal(SIGCHLD, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);

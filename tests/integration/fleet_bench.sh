@@ -26,9 +26,9 @@ check "and the probe-storm line ($storm)" \
 check "every monitor of both agents answered 0" grep -Eq '^monitors run.* [0-9]+ \(0:[0-9]+\) +[0-9]+ \(0:[0-9]+\)$' "$out"
 check "vmha's storm: 8 of 8 probes said running" grep -q ' correct=8 ' <<<"$storm"
 check "the stock agent's storm: 8 of 8 too" grep -Eq '^probe storm: right answers +8/8 +8/8$' "$out"
-suspended() { sed -n 's/^probe storm: libvirtd refusals *\([0-9]*\) *\([0-9]*\)$/\1 + \2/p' "$out"; }
-check "libvirtd stopped accepting during the storms, its limits reached ($(suspended))" \
-  test "$(($(suspended)))" -gt 0
+# How often libvirtd stopped accepting depends on how the probes overlap: reported, not checked
+# (the held clients below make it certain).
+echo "     libvirtd suspended its accepts during the storms (heartbeat, vmha): $(sed -n 's/^probe storm: libvirtd refusals *//p' "$out")"
 
 # libvirtd at max_clients, held by two clients that stay (virsh event --loop): it accepts no one
 # else. A probe cannot reach it; the running QEMU is the evidence: 190 (running, degraded) within
@@ -50,7 +50,10 @@ for _ in 1 2; do
   virsh -c "$uri" event --all --loop >/dev/null 2>&1 &
   holders+=($!)
 done
-sleep 1
+# Both hold their connection once a third client gets no answer.
+full() { ! timeout 2 virsh -c "$uri" uri >/dev/null 2>&1; }
+for _ in $(seq 1 10); do full && break; done
+check "libvirtd accepts no third client" full
 started=$(date +%s%N)
 check "a probe while libvirtd accepts no one: 190, running degraded" \
   expect_rc 190 env OCF_RESKEY_CRM_meta_interval=0 "$build/agents/VirtualDomain" monitor
