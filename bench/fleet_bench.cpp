@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,7 +68,9 @@ std::vector<std::string> environment_for(const std::string& config_dir, const st
   return out;
 }
 
-pid_t spawn(char* agent, Vm& vm) {
+/// Starts `agent` for `vm`; when it cannot, kills the agents already running (their process
+/// groups: they are not the bench's) and ends the bench.
+void spawn(char* agent, Vm& vm, const std::vector<Vm>& fleet) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
@@ -94,12 +97,16 @@ pid_t spawn(char* agent, Vm& vm) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
-    std::fprintf(stderr, "fleet_bench: cannot start %s\n", agent);
+    std::fprintf(stderr, "fleet_bench: cannot start %s: %s\n", agent, std::strerror(rc));
+    for (const auto& other : fleet) {
+      if (other.running != 0) kill(-other.running, SIGKILL);
+    }
+    while (wait(nullptr) > 0) {
+    }
     std::exit(1);
   }
   vm.running = pid;
   vm.started = Clock::now();
-  return pid;
 }
 
 /// Reaps every finished agent; returns how many.
@@ -187,7 +194,7 @@ int run_monitor(long seconds, long interval_s, const std::string& config_dir, ch
       }
       if (now >= end) continue;
       if (vm.due <= now) {
-        spawn(agent, vm);
+        spawn(agent, vm, vms);
         busy = true;
       } else {
         next = std::min(next, vm.due);
@@ -211,7 +218,7 @@ int run_monitor(long seconds, long interval_s, const std::string& config_dir, ch
 int run_storm(const std::string& config_dir, char* agent, std::vector<Vm>& vms) {
   Totals totals;
   for (auto& vm : vms) vm.env = environment_for(config_dir, vm.name, 0);
-  for (auto& vm : vms) spawn(agent, vm);
+  for (auto& vm : vms) spawn(agent, vm, vms);
   const auto timeout = action_timeout();
   std::size_t done = 0;
   while (done < vms.size()) {
@@ -237,8 +244,8 @@ int run_storm(const std::string& config_dir, char* agent, std::vector<Vm>& vms) 
 
 int main(int argc, char** argv) {
   if (argc < 2) usage(argv[0]);
-  // SIGCHLD stays blocked so that sigtimedwait can wait for it (and at its default: ignored, the
-  // kernel would reap the agents itself); the agents get an empty mask.
+  // SIGCHLD stays blocked so that sigtimedwait can wait for it, at its default disposition (an
+  // inherited SIG_IGN would have the kernel reap the agents itself); the agents get an empty mask.
   signal(SIGCHLD, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);

@@ -23,7 +23,7 @@ RESULT = re.compile(r"notice: Result of (\w+) operation for (\S+) on (\S+): ([^|
 LOST = re.compile(r"Cluster node (\S+) is now lost")
 FENCE_DECIDED = re.compile(r"Cluster node (\S+) will be fenced")
 FENCED = re.compile(r"Operation 'reboot' .*targeting (\S+) .*returned 0")
-THROTTLE = re.compile(r"(New throttle mode: .*|(?:High|Extreme) .* detected: .*)")
+THROTTLE = re.compile(r"(?:Extreme|High|Moderate) .* detected: ")
 
 
 @dataclass
