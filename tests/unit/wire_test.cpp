@@ -41,6 +41,25 @@ TEST_CASE("wire: state of a domain in three round trips", "[wire]") {
   CHECK(daemon.calls == std::vector<std::int32_t>{66, 1, 212});
 }
 
+TEST_CASE("wire: a finished session ends with CONNECT_CLOSE, so libvirtd logs no end-of-file error", "[wire]") {
+  FakeDaemon daemon(libvirtd);
+  Call call;
+  auto hypervisor = vmha::virt::make_wire_reader(daemon.path());
+  REQUIRE(hypervisor->state(kRef, call.deadline));
+  hypervisor.reset();
+  CHECK(daemon.calls == std::vector<std::int32_t>{66, 1, 212, 2});
+}
+
+TEST_CASE("wire: a session that never opened sends nothing more", "[wire]") {
+  FakeDaemon daemon(
+      [](std::int32_t proc, const std::string& args) { return proc == 1 ? error(38) : libvirtd(proc, args); });
+  Call call;
+  auto hypervisor = vmha::virt::make_wire_reader(daemon.path());
+  CHECK_FALSE(hypervisor->state(kRef, call.deadline));
+  hypervisor.reset();
+  CHECK(daemon.calls == std::vector<std::int32_t>{66, 1});
+}
+
 TEST_CASE("wire: a name without UUID is looked up first; facts come from GET_INFO", "[wire]") {
   FakeDaemon daemon(libvirtd);
   Call call;

@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include "vmha/sys/clock.hpp"
 #include "vmha/sys/unique_fd.hpp"
 #include "vmha/virt/classify.hpp"
 
@@ -25,12 +26,15 @@ namespace {
 constexpr std::uint32_t kProgram = 0x20008086;
 constexpr std::uint32_t kVersion = 1;
 constexpr std::int32_t kConnectOpen = 1;
+constexpr std::int32_t kConnectClose = 2;
 constexpr std::int32_t kDomainGetInfo = 16;
 constexpr std::int32_t kDomainLookupByName = 23;
 constexpr std::int32_t kAuthList = 66;
 constexpr std::int32_t kAuthPolkit = 70;
 constexpr std::int32_t kDomainGetState = 212;
 constexpr std::int32_t kAuthTypePolkit = 2;
+// How long a finished monitor waits for libvirtd to acknowledge the end of its session.
+constexpr sys::Millis kCloseTime{100};
 // Message types and statuses (src/rpc/virnetprotocol.x).
 constexpr std::int32_t kCall = 0;
 constexpr std::int32_t kReply = 1;
@@ -160,7 +164,10 @@ class Connection {
   Connection(int connected, std::string name) : path_(std::move(name)), fd_(connected), connected_(true) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection() { reset(); }
+  ~Connection() {
+    close_session();
+    reset();
+  }
 
   /// Calls `procedure` with `args`; the reply body, or the daemon's error. After any other
   /// failure the connection is dropped, so no later call runs on a half-open or
@@ -179,6 +186,16 @@ class Connection {
   }
 
  private:
+  /// Ends an open session as libvirt's own client does: a socket closed without CONNECT_CLOSE
+  /// makes libvirtd log "End of file while reading data" as an error, once per monitor. Its
+  /// answer is awaited for at most kCloseTime; a session already broken is simply dropped.
+  void close_session() {
+    if (!open_ || !fd_.valid()) return;
+    sys::SteadyClock clock;
+    const ocf::Deadline deadline{clock, clock.now() + kCloseTime};
+    (void)exchange(kConnectClose, {}, deadline);
+  }
+
   void reset() {
     fd_.reset();
     open_ = false;
