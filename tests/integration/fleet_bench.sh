@@ -48,10 +48,15 @@ export OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_TYPE=VirtualDomain OCF_RESOURCE_INSTAN
 check "vm-full started" expect_rc 0 "$build/agents/VirtualDomain" start
 # A monitor ends its libvirt session as libvirt's client does (CONNECT_CLOSE): libvirtd logs no
 # "End of file while reading data" error for it. At 46 VMs every 10 s that was 4.6 lines a second.
-eof_errors() { grep -c 'End of file while reading data' "$LAB_STATE/n1/log/libvirtd.log" || true; }
+daemon_log=$LAB_STATE/n1/log/libvirtd.log
+eof_errors() { grep -c 'End of file while reading data' "$daemon_log" || true; }
+check "libvirtd logs to $daemon_log" test -s "$daemon_log"
 before=$(eof_errors)
-for _ in 1 2 3 4 5; do env OCF_RESKEY_CRM_meta_interval=10000 "$build/agents/VirtualDomain" monitor >/dev/null 2>&1; done
-check "5 monitors: no end-of-file error in libvirtd's log ($before before, $(eof_errors) after)" test "$(eof_errors)" = "$before"
+for i in 1 2 3 4 5; do
+  check "monitor $i answers 0" expect_rc 0 env OCF_RESKEY_CRM_meta_interval=10000 "$build/agents/VirtualDomain" monitor
+done
+check "5 monitors: no end-of-file error in libvirtd's log ($before before, $(eof_errors) after)" \
+  test -n "$before" -a "$(eof_errors)" = "$before"
 for _ in 1 2; do
   virsh -c "$uri" event --all --loop >/dev/null 2>&1 &
   holders+=($!)
