@@ -230,23 +230,12 @@ Result<std::vector<drbd::DeviceRef>> vm_drbd_devices(const VmResource& vm, const
   if (names == std::vector<std::string>{"none"}) return devices;
   for (const auto& name : names) devices.push_back({name, std::nullopt, std::nullopt, name});
   if (!names.empty()) return devices;
-  // As the agent does: a link that cannot be followed (other than "no such file") leaves the
-  // answer open rather than "not on DRBD".
-  std::optional<Error> unresolved;
-  const auto resolve = [&files, &deadline, &unresolved](const std::string& path) {
-    auto real = files.resolve(path, deadline.within(kStepTime).at());
-    if (!real && real.error().kind != ErrorKind::not_found && !unresolved) unresolved = real.error();
-    return real ? *real : path;
-  };
-  for (const auto& disk : domain.disks) {
-    if (disk.path.empty()) continue;
-    if (auto device = drbd::drbd_device(disk.path, resolve)) devices.push_back(std::move(*device));
-    if (unresolved) {
-      return fail(unresolved->kind,
-                  fmt::format("cannot tell whether disk {} is on DRBD: {}", disk.path, unresolved->reason));
-    }
-  }
-  return devices;
+  // As the agent finds them: a link that cannot be followed leaves the answer open.
+  std::vector<std::string> paths;
+  for (const auto& disk : domain.disks) paths.push_back(disk.path);
+  return drbd::disk_devices(paths, [&files, &deadline](const std::string& path) {
+    return files.resolve(path, deadline.within(kStepTime).at());
+  });
 }
 
 int CheckReport::exit_code() const {

@@ -15,23 +15,11 @@ Result<std::vector<drbd::DeviceRef>> drbd_devices(const Job& job) {
   }
   if (!job.target.config) return devices;
   // Disk paths may sit on a hung file system too: each resolution is bounded, and one that
-  // fails for any reason but "no such file" fails the check closed — a udev link to /dev/drbdN
-  // that cannot be followed must not skip the guard.
-  std::optional<Error> unresolved;
-  const auto resolved = [&job, &unresolved](const std::string& path) {
-    auto real = job.services.files.resolve(path, job.query_deadline().at());
-    if (!real && real.error().kind != ErrorKind::not_found && !unresolved) unresolved = real.error();
-    return real ? *real : path;
-  };
-  for (const auto& disk : job.target.config->disks) {
-    if (disk.path.empty()) continue;
-    if (auto device = drbd::drbd_device(disk.path, resolved)) devices.push_back(std::move(*device));
-    if (unresolved) {
-      return fail(unresolved->kind,
-                  fmt::format("cannot tell whether disk {} is on DRBD: {}", disk.path, unresolved->reason));
-    }
-  }
-  return devices;
+  // cannot be followed fails the check closed (drbd::disk_devices).
+  std::vector<std::string> paths;
+  for (const auto& disk : job.target.config->disks) paths.push_back(disk.path);
+  return drbd::disk_devices(
+      paths, [&job](const std::string& path) { return job.services.files.resolve(path, job.query_deadline().at()); });
 }
 
 Result<std::vector<drbd::Finding>> drbd_findings(Job& job, const std::string& destination) {

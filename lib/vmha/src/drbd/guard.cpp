@@ -47,6 +47,26 @@ std::optional<DeviceRef> drbd_device(const std::string& path, const PathResolver
   return std::nullopt;
 }
 
+Result<std::vector<DeviceRef>> disk_devices(const std::vector<std::string>& disk_paths,
+                                            const CheckedResolver& resolve) {
+  std::vector<DeviceRef> devices;
+  std::optional<Error> unresolved;
+  const auto resolved = [&resolve, &unresolved](const std::string& path) {
+    auto real = resolve(path);
+    if (!real && real.error().kind != ErrorKind::not_found && !unresolved) unresolved = real.error();
+    return real ? *real : path;
+  };
+  for (const auto& path : disk_paths) {
+    if (path.empty()) continue;
+    if (auto device = drbd_device(path, resolved)) devices.push_back(std::move(*device));
+    if (unresolved) {
+      return fail(unresolved->kind,
+                  fmt::format("cannot tell whether disk {} is on DRBD: {}", path, unresolved->reason));
+    }
+  }
+  return devices;
+}
+
 Selection select(const std::vector<Resource>& all, const std::vector<DeviceRef>& devices) {
   Selection out;
   for (const auto& device : devices) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vmha/drbd/state.hpp"
+#include "vmha/result.hpp"
 
 namespace vmha::drbd {
 
@@ -27,6 +28,15 @@ using PathResolver = std::function<std::string(const std::string&)>;
 /// The DRBD device behind a disk path, if it is one: /dev/drbdN, /dev/drbd/by-res/R[/V], or
 /// any path whose symlinks resolve to /dev/drbdN (/dev/drbd/by-disk/…, udev names).
 [[nodiscard]] std::optional<DeviceRef> drbd_device(const std::string& path, const PathResolver& resolve);
+
+/// Resolves a path's symlinks; an error when it cannot (not_found: no such file).
+using CheckedResolver = std::function<Result<std::string>(const std::string&)>;
+
+/// The DRBD devices behind `disk_paths` (empty paths skipped). Fails closed: a path that cannot be
+/// followed for any reason but "no such file" (a udev link to /dev/drbdN on a hung file system)
+/// is an error, never "not on DRBD".
+[[nodiscard]] Result<std::vector<DeviceRef>> disk_devices(const std::vector<std::string>& disk_paths,
+                                                          const CheckedResolver& resolve);
 
 /// Why a resource is not fit for what was asked; the text names the resource and its state.
 struct Finding {
